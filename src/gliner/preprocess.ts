@@ -1,0 +1,124 @@
+import { EnricherError } from '../errors.js';
+import { planWindows, type Window } from '../longtext/windows.js';
+import type { EncodedText } from './encode.js';
+import type { GlinerSettings } from './model-config.js';
+import { buildPrompt, type Prompt } from './prompt.js';
+import type { WordTokenizer } from './tokenizer.js';
+import type { WindowOptions } from './types.js';
+import { sentenceEnds, splitWords } from './words.js';
+
+/** A text split into words, sub-tokens and windows; everything needed to infer and map back. */
+export interface PreparedText {
+  /** UTF-16 start/end of each word. */
+  starts: Int32Array;
+  ends: Int32Array;
+  /** Sub-token ids of all words, concatenated, and per-word counts. */
+  ids: Int32Array;
+  counts: Int32Array;
+  /** tokenStart[i] = offset of word i in `ids` (length words + 1). */
+  tokenStart: Int32Array;
+  windows: Window[];
+}
+
+/** Resolved window limits for one label prompt. */
+export interface WindowLimitsResolved {
+  maxWords: number;
+  maxTextTokens: number;
+  overlap: number;
+  maxTokens: number;
+}
+
+/** Default words shared by neighbouring windows: ≥ 2·(max_width − 1) for 12-word spans, ~9% of a window. */
+export const DEFAULT_OVERLAP_WORDS = 32;
+/** Smallest text budget a window may have after the prompt. */
+const MIN_TEXT_TOKENS = 32;
+
+/**
+ * Tokenizer-side work of the engine: prompts, word splitting, sub-tokens, windows.
+ * Pure and synchronous: it runs in the CLI's thread or in a pool worker alike.
+ */
+export class Preprocessor {
+  private readonly prompts = new Map<string, Prompt>();
+
+  constructor(
+    readonly tokenizer: WordTokenizer,
+    readonly settings: GlinerSettings,
+    readonly entId: number,
+    /** Encoder budget in sub-tokens, from the model's encoder config. */
+    readonly defaultMaxTokens: number,
+  ) {}
+
+  /** Prompt for a label list (memoised: label sets repeat). */
+  prompt(labels: readonly string[]): Prompt {
+    const key = JSON.stringify(labels);
+    let p = this.prompts.get(key);
+    if (p === undefined) {
+      p = buildPrompt(labels, this.tokenizer, this.settings, this.entId);
+      if (this.prompts.size > 256) this.prompts.clear();
+      this.prompts.set(key, p);
+    }
+    return p;
+  }
+
+  /** Validates window options against the model and the prompt. */
+  limits(prompt: Prompt, options: Partial<WindowOptions> = {}): WindowLimitsResolved {
+    const { maxLen, maxWidth } = this.settings;
+    const maxWords = options.maxWords ?? maxLen;
+    const overlap = options.overlapWords ?? DEFAULT_OVERLAP_WORDS;
+    const maxTokens = options.maxTokens ?? this.defaultMaxTokens;
+    const bad = (msg: string): never => {
+      throw new EnricherError('OPTIONS_INVALID', msg);
+    };
+    if (!Number.isInteger(maxWords) || maxWords < 1 || maxWords > maxLen) {
+      bad(`window size ${maxWords} must be an integer in 1..${maxLen} (the model's max_len)`);
+    }
+    if (!Number.isInteger(overlap) || overlap < 0 || overlap * 2 >= maxWords) {
+      bad(`window overlap ${overlap} must be an integer ≥ 0 and less than half the window (${maxWords} words)`);
+    }
+    const minOverlap = 2 * (maxWidth - 1);
+    if (overlap < minOverlap && maxWords > overlap) {
+      // Texts longer than one window need this for entities crossing a cut to be seen whole.
+      bad(`window overlap ${overlap} is below 2·(max_width − 1) = ${minOverlap} words; entities crossing a cut could be cut`);
+    }
+    const maxTextTokens = maxTokens - 2 - prompt.ids.length;
+    if (!Number.isFinite(maxTokens) && maxTokens !== Infinity) bad(`max tokens ${maxTokens} is not a number`);
+    if (maxTextTokens < MIN_TEXT_TOKENS) {
+      throw new EnricherError(
+        'LABELS_INVALID',
+        `the label prompt takes ${prompt.ids.length} sub-tokens of the ${maxTokens}-token encoder budget, ` +
+          `leaving ${maxTextTokens} for text (need ≥ ${MIN_TEXT_TOKENS}): use fewer or shorter labels`,
+      );
+    }
+    return { maxWords, maxTextTokens, overlap, maxTokens };
+  }
+
+  /** Splits, tokenizes and windows one text. A text with no words gets no windows. */
+  prepareText(text: string, limits: WindowLimitsResolved): PreparedText {
+    const words = splitWords(text);
+    const n = words.count;
+    const counts = new Int32Array(n);
+    const tokenStart = new Int32Array(n + 1);
+    const pieces: Int32Array[] = new Array<Int32Array>(n);
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const ids = this.tokenizer.encodeWord(text.slice(words.starts[i], words.ends[i]));
+      pieces[i] = ids;
+      counts[i] = ids.length;
+      tokenStart[i] = total;
+      total += ids.length;
+    }
+    tokenStart[n] = total;
+    const ids = new Int32Array(total);
+    for (let i = 0; i < n; i++) ids.set(pieces[i]!, tokenStart[i]!);
+    const windows = planWindows(counts, sentenceEnds(words), limits);
+    return { starts: words.starts, ends: words.ends, ids, counts, tokenStart, windows };
+  }
+}
+
+/** The model input of one window of a prepared text (views, no copies). */
+export function windowInput(prepared: PreparedText, window: Window): EncodedText {
+  return {
+    ids: prepared.ids.subarray(prepared.tokenStart[window.start], prepared.tokenStart[window.end]),
+    counts: prepared.counts.subarray(window.start, window.end),
+  };
+}

@@ -1,0 +1,59 @@
+/** Shared types of the GLiNER engine. Offsets are UTF-16 code units, end exclusive. */
+
+/** One entity mention in a text. `text === source.slice(start, end)` always holds. */
+export interface Entity {
+  start: number;
+  end: number;
+  text: string;
+  label: string;
+  score: number;
+}
+
+/** Decoding rules, identical to the reference `gliner` package. */
+export interface DecodeOptions {
+  /** Keep spans whose sigmoid score is strictly greater than this. @defaultValue 0.5 */
+  threshold: number;
+  /** Flat NER: no two kept spans intersect. `false` allows fully nested spans. @defaultValue true */
+  flatNer: boolean;
+  /** Allow the same (start, end) with several labels. @defaultValue false */
+  multiLabel: boolean;
+}
+
+/** How long texts are cut into windows. */
+export interface WindowOptions {
+  /** Words per window; capped by the model's `max_len`. @defaultValue the model's max_len */
+  maxWords?: number;
+  /** Words shared by consecutive windows; must be ≥ the model's max_width and < maxWords / 2. @defaultValue 64 */
+  overlapWords: number;
+  /** Encoder budget for [CLS] + prompt + text sub-tokens + [SEP]. @defaultValue 512 */
+  maxTokens: number;
+}
+
+/** Everything a caller of `predict` can set. */
+export interface PredictOptions extends DecodeOptions {
+  labels: readonly string[];
+  window?: Partial<WindowOptions>;
+  /** Merge touching same-label entities (NuNER Zero model card rule). @defaultValue false */
+  mergeAdjacent?: boolean;
+}
+
+/** Result for one text. */
+export interface TextResult {
+  entities: Entity[];
+  /** Number of windows the text was cut into (1 for texts that fit, 0 for empty text). */
+  windows: number;
+}
+
+/** What the engine knows about the loaded model (reported in `enrichment`). */
+export interface ModelInfo {
+  /** Folder name or configured display name. */
+  name: string;
+  /** sha256 of the ONNX file that was loaded. */
+  sha256: string;
+  /** ONNX file inside the folder, e.g. `onnx/model_int8.onnx`. */
+  file: string;
+  spanMode: 'span' | 'token';
+  maxLen: number;
+  maxWidth: number;
+  executionProvider: string;
+}

@@ -1,0 +1,35 @@
+import type { DecodeOptions, Entity, ModelInfo, WindowOptions } from '../gliner/types.js';
+
+/** One text field of an article to extract from (e.g. `title`, `body`). */
+export interface FieldText {
+  field: string;
+  text: string;
+}
+
+/** A request for one article: all its fields share labels and decoding options. */
+export interface ExtractionRequest {
+  fields: readonly FieldText[];
+  labels: readonly string[];
+  decode: DecodeOptions;
+  window?: Partial<WindowOptions>;
+  mergeAdjacent?: boolean;
+}
+
+/** Result per field, in request order. */
+export interface FieldEntities {
+  field: string;
+  entities: Entity[];
+  windows: number;
+}
+
+/**
+ * The seam between the streaming pipeline and inference. Implemented in-process by
+ * `GlinerEngine` (CLI, tests) and off the main thread by the worker pool (service).
+ */
+export interface EntityExtractor {
+  readonly model: ModelInfo;
+  /** Rejects with an EnricherError (code LABELS_INVALID / OPTIONS_INVALID for bad requests). */
+  extract(request: ExtractionRequest, signal?: AbortSignal): Promise<FieldEntities[]>;
+  /** Idempotent. Pending requests reject with POOL_CLOSED. */
+  close(): Promise<void>;
+}
