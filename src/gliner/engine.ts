@@ -94,7 +94,7 @@ export class GlinerEngine implements EntityExtractor {
       const merged = mergeWindowSpans(perWindow[t]!, p.windows, decode.flatNer, decode.multiLabel);
       let entities = toEntities(texts[t]!, p.starts, p.ends, merged, prompt.labels);
       if (options.mergeAdjacent === true) entities = mergeAdjacent(texts[t]!, entities);
-      return { entities, windows: p.windows.length };
+      return { entities, windows: p.windows.length, words: p.counts.length };
     });
   }
 
@@ -109,7 +109,7 @@ export class GlinerEngine implements EntityExtractor {
         ...(request.mergeAdjacent !== undefined ? { mergeAdjacent: request.mergeAdjacent } : {}),
       },
     );
-    return results.map((r, i) => ({ field: request.fields[i]!.field, entities: r.entities, windows: r.windows }));
+    return results.map((r, i) => ({ field: request.fields[i]!.field, ...r }));
   }
 
   /** Idempotent. */

@@ -42,6 +42,8 @@ export interface TextResult {
   entities: Entity[];
   /** Number of windows the text was cut into (1 for texts that fit, 0 for empty text). */
   windows: number;
+  /** Number of words (reference word splitting) in the text. */
+  words: number;
 }
 
 /** What the engine knows about the loaded model (reported in `enrichment`). */

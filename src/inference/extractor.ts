@@ -20,6 +20,7 @@ export interface FieldEntities {
   field: string;
   entities: Entity[];
   windows: number;
+  words: number;
 }
 
 /**

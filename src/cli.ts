@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+import { extractCommand, EXTRACT_USAGE } from './cli/extract.js';
+import { isEnricherError } from './errors.js';
+
+/** Commands of `news-enricher`. Each returns its exit code. */
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  extract: extractCommand,
+};
+
+const HELP = `news-enricher <command> [options]
+
+Commands:
+  extract   enrich JSONL articles from a file or stdin (no Kafka needed)
+
+${EXTRACT_USAGE}`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === 'help') {
+    process.stdout.write(`${HELP}\n`);
+    return command === undefined ? 2 : 0;
+  }
+  const run = COMMANDS[command];
+  if (run === undefined) {
+    process.stderr.write(`unknown command "${command}"\n\n${HELP}\n`);
+    return 2;
+  }
+  return run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    // Start-up failures are reported once, with their stable code, then exit non-zero.
+    const line = isEnricherError(err)
+      ? { level: 'fatal', code: err.code, message: err.message }
+      : { level: 'fatal', code: 'INTERNAL', message: err instanceof Error ? (err.stack ?? err.message) : String(err) };
+    process.stderr.write(`${JSON.stringify(line)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,143 @@
+import { z } from 'zod';
+import { DEFAULT_ARTICLE_LIMITS } from './article.js';
+import { DEFAULT_DECODE } from './gliner/engine.js';
+import { DEFAULT_OVERLAP_WORDS } from './gliner/preprocess.js';
+
+/**
+ * The one configuration schema. Every option and its default lives here; values come
+ * from (lowest to highest) defaults, an optional JSON/YAML file, environment variables
+ * (see config-env.ts) and CLI flags. Parsed once at start-up, then frozen.
+ */
+
+/** Labels used when neither the configuration nor the message names any. */
+export const DEFAULT_LABELS = ['person', 'organization', 'location', 'event', 'product', 'date'] as const;
+
+const csv = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter((s) => s !== '') : v),
+  z.array(z.string().min(1)),
+);
+const bool = z.preprocess((v) => {
+  if (typeof v !== 'string') return v;
+  const s = v.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+  if (['0', 'false', 'no', 'off'].includes(s)) return false;
+  return v;
+}, z.boolean());
+const int = (min: number) => z.coerce.number().int().min(min);
+const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional());
+
+const ModelSchema = z
+  .object({
+    /** Model folder (Hugging Face layout). Required by `run` and `extract`. */
+    dir: optionalString,
+    /** ONNX variant: fp32, fp16, int8, uint8, quantized, q4, q4f16, bnb4, or a file name. */
+    variant: z.string().min(1).default('fp32'),
+    /** Name reported in `enrichment.model`; the folder name when unset. */
+    name: optionalString,
+  })
+  .strict();
+
+const InferenceSchema = z
+  .object({
+    executionProvider: z.enum(['cpu', 'cuda']).default('cpu'),
+    cudaDeviceId: int(0).default(0),
+    /** Worker threads, each with its own tokenizer and ONNX session. */
+    workers: int(1).default(1),
+    /** ORT intra-op threads per worker; 0 = cores ÷ workers. */
+    intraOpThreads: int(0).default(0),
+    interOpThreads: int(1).default(1),
+    labels: csv.default([...DEFAULT_LABELS]),
+    /** Allow a message's `labels` to override `labels`. */
+    allowMessageLabels: bool.default(true),
+    maxLabelsPerMessage: int(1).default(DEFAULT_ARTICLE_LIMITS.maxLabels),
+    threshold: z.coerce.number().min(0).lt(1).default(DEFAULT_DECODE.threshold),
+    flatNer: bool.default(DEFAULT_DECODE.flatNer),
+    multiLabel: bool.default(DEFAULT_DECODE.multiLabel),
+    /** NuNER Zero's adjacent-entity merge. */
+    mergeAdjacent: bool.default(false),
+    /** Words per window; the model's max_len when unset. */
+    windowWords: int(1).optional(),
+    windowOverlapWords: int(0).default(DEFAULT_OVERLAP_WORDS),
+    /** Encoder budget in sub-tokens; the backbone's position limit (512) when unset. */
+    windowMaxTokens: int(64).optional(),
+    batchMaxItems: int(1).default(8),
+    batchMaxTokens: int(64).default(8192),
+    batchMaxWaitMs: int(0).default(5),
+  })
+  .strict();
+
+const KafkaSchema = z
+  .object({
+    brokers: csv.default(['127.0.0.1:9092']),
+    clientId: z.string().min(1).default('news-entity-enricher'),
+    groupId: z.string().min(1).default('news-entity-enricher'),
+    inputTopic: z.string().min(1).default('news.articles'),
+    /** Output topic; empty disables the output sink. */
+    outputTopic: z.string().default('news.articles.enriched'),
+    dlqTopic: z.string().min(1).default('news.articles.dlq'),
+    fromBeginning: bool.default(true),
+    /** Transactions to the output topic with the consumed offsets (exactly-once). */
+    exactlyOnce: bool.default(false),
+    transactionalIdPrefix: z.string().min(1).default('news-entity-enricher'),
+    sessionTimeoutMs: int(6000).default(30_000),
+    heartbeatIntervalMs: int(100).default(3000),
+    ssl: bool.default(false),
+    sslCaFile: optionalString,
+    saslMechanism: z.enum(['none', 'plain', 'scram-sha-256', 'scram-sha-512']).default('none'),
+    saslUsername: optionalString,
+    saslPassword: optionalString,
+  })
+  .strict();
+
+const ElasticsearchSchema = z
+  .object({
+    url: z.string().url().default('http://127.0.0.1:9200'),
+    index: z.string().min(1).default('news-articles'),
+    /** Install the index template at start-up (idempotent). */
+    installTemplate: bool.default(true),
+    refresh: z.enum(['false', 'true', 'wait_for']).default('false'),
+    apiKey: optionalString,
+    username: optionalString,
+    password: optionalString,
+    caFile: optionalString,
+    requestTimeoutMs: int(1000).default(30_000),
+    retryBaseMs: int(1).default(200),
+    retryMaxMs: int(1).default(30_000),
+  })
+  .strict();
+
+export const ConfigSchema = z
+  .object({
+    model: ModelSchema.default(ModelSchema.parse({})),
+    inference: InferenceSchema.default(InferenceSchema.parse({})),
+    kafka: KafkaSchema.default(KafkaSchema.parse({})),
+    elasticsearch: ElasticsearchSchema.default(ElasticsearchSchema.parse({})),
+    /** Largest body accepted, in UTF-8 bytes. */
+    maxBodyBytes: int(1).default(DEFAULT_ARTICLE_LIMITS.maxBodyBytes),
+    /** Articles in flight (queued or inferring) before consumption pauses. */
+    queueMaxArticles: int(1).default(256),
+    shutdownGraceMs: int(0).default(30_000),
+    httpPort: int(0).default(8080),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.kafka.heartbeatIntervalMs * 3 > c.kafka.sessionTimeoutMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['kafka', 'heartbeatIntervalMs'],
+        message: 'heartbeat interval should be at most a third of the session timeout',
+      });
+    }
+    if (c.inference.batchMaxWaitMs * 2 > c.kafka.sessionTimeoutMs) {
+      ctx.addIssue({ code: 'custom', path: ['inference', 'batchMaxWaitMs'], message: 'batch wait must be well below the session timeout' });
+    }
+    if (c.elasticsearch.apiKey && (c.elasticsearch.username || c.elasticsearch.password)) {
+      ctx.addIssue({ code: 'custom', path: ['elasticsearch', 'apiKey'], message: 'set either an API key or username/password, not both' });
+    }
+    if ((c.kafka.saslMechanism === 'none') !== (c.kafka.saslUsername === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['kafka', 'saslMechanism'], message: 'SASL needs a mechanism and a username (and password) together' });
+    }
+  });
+
+export type Config = z.infer<typeof ConfigSchema>;

@@ -1,0 +1,39 @@
+import { availableParallelism } from 'node:os';
+import type { Config } from '../config.js';
+import type { EngineOptions } from '../gliner/engine.js';
+import type { DecodeOptions, WindowOptions } from '../gliner/types.js';
+
+/** ORT threads per worker: the configured value, or the cores shared evenly by the workers. */
+export function intraOpThreads(config: Readonly<Config>): number {
+  const { intraOpThreads: t, workers } = config.inference;
+  return t > 0 ? t : Math.max(1, Math.floor(availableParallelism() / workers));
+}
+
+/** Engine (model + session + batching) options from the configuration. */
+export function engineOptions(config: Readonly<Config>): EngineOptions {
+  const inf = config.inference;
+  return {
+    variant: config.model.variant,
+    ...(config.model.name ? { name: config.model.name } : {}),
+    executionProvider: inf.executionProvider,
+    deviceId: inf.cudaDeviceId,
+    intraOpThreads: intraOpThreads(config),
+    interOpThreads: inf.interOpThreads,
+    maxBatchSize: inf.batchMaxItems,
+    maxBatchTokens: inf.batchMaxTokens,
+  };
+}
+
+export function decodeOptions(config: Readonly<Config>): DecodeOptions {
+  const { threshold, flatNer, multiLabel } = config.inference;
+  return { threshold, flatNer, multiLabel };
+}
+
+export function windowOptions(config: Readonly<Config>): Partial<WindowOptions> {
+  const inf = config.inference;
+  return {
+    overlapWords: inf.windowOverlapWords,
+    ...(inf.windowWords !== undefined ? { maxWords: inf.windowWords } : {}),
+    ...(inf.windowMaxTokens !== undefined ? { maxTokens: inf.windowMaxTokens } : {}),
+  };
+}
