@@ -13,14 +13,14 @@ const GlinerConfigSchema = z
     max_len: z.number().int().positive().default(384),
     ent_token: z.string().min(1).default('<<ENT>>'),
     sep_token: z.string().min(1).default('<<SEP>>'),
-    class_token_index: z.number().int().optional(),
+    class_token_index: z.number().int().nullish(),
     words_splitter_type: z.string().default('whitespace'),
-    vocab_size: z.number().int().optional(),
-    model_name: z.string().optional(),
+    vocab_size: z.number().int().nullish(),
+    model_name: z.string().nullish(),
     labels_encoder: z.unknown().optional(),
     labels_decoder: z.unknown().optional(),
     relations_layer: z.unknown().optional(),
-    precomputed_prompts_mode: z.boolean().optional(),
+    precomputed_prompts_mode: z.boolean().nullish(),
   })
   .passthrough();
 
@@ -65,8 +65,8 @@ export function parseGlinerConfig(raw: unknown, source: string): GlinerSettings 
     entToken: c.ent_token,
     sepToken: c.sep_token,
     // -1 is GLiNERConfig's "unset" default.
-    classTokenIndex: c.class_token_index !== undefined && c.class_token_index >= 0 ? c.class_token_index : undefined,
-    vocabSize: c.vocab_size,
-    modelName: c.model_name,
+    classTokenIndex: c.class_token_index != null && c.class_token_index >= 0 ? c.class_token_index : undefined,
+    vocabSize: c.vocab_size ?? undefined,
+    modelName: c.model_name ?? undefined,
   };
 }

@@ -1,6 +1,7 @@
 import { Tokenizer } from '@huggingface/tokenizers';
 import { EnricherError } from '../errors.js';
 import { readJsonFile } from './model-dir.js';
+import { buildNormalizer, type NormalizeFn } from './normalizer.js';
 
 /** Bounded memo of word → sub-token ids. News vocabulary repeats, so hits dominate. */
 class WordCache {
@@ -32,9 +33,17 @@ export class WordTokenizer {
   readonly padId: number;
   private readonly tokenizer: Tokenizer;
   private readonly cache: WordCache;
+  private readonly normalize: NormalizeFn | undefined;
 
-  private constructor(tokenizer: Tokenizer, config: Record<string, unknown>, source: string, cacheSize: number) {
+  private constructor(
+    tokenizer: Tokenizer,
+    normalize: NormalizeFn | undefined,
+    config: Record<string, unknown>,
+    source: string,
+    cacheSize: number,
+  ) {
     this.tokenizer = tokenizer;
+    this.normalize = normalize;
     this.cache = new WordCache(cacheSize);
     const special = (key: string): number => {
       const token = tokenName(config[key]);
@@ -53,15 +62,18 @@ export class WordTokenizer {
   static fromFiles(tokenizerJsonPath: string, tokenizerConfigPath: string, cacheSize = 200_000): WordTokenizer {
     const json = readJsonFile(tokenizerJsonPath) as Record<string, unknown>;
     const config = readJsonFile(tokenizerConfigPath) as Record<string, unknown>;
+    // Our normalizer follows the Rust library's semantics; the JS one then gets already
+    // normalized words. Unknown normalizer types keep the library's own implementation.
+    const normalize = buildNormalizer(json.normalizer as Parameters<typeof buildNormalizer>[0]);
     let tokenizer: Tokenizer;
     try {
-      tokenizer = new Tokenizer(json, config);
+      tokenizer = new Tokenizer(normalize ? { ...json, normalizer: null } : json, config);
     } catch (err) {
       throw new EnricherError('MODEL_CONFIG_INVALID', `cannot build tokenizer from ${tokenizerJsonPath}: ${(err as Error).message}`, {
         cause: err,
       });
     }
-    return new WordTokenizer(tokenizer, config, tokenizerConfigPath, cacheSize);
+    return new WordTokenizer(tokenizer, normalize, config, tokenizerConfigPath, cacheSize);
   }
 
   /** Id of a single token string (e.g. `<<ENT>>`), or undefined. */
@@ -73,7 +85,8 @@ export class WordTokenizer {
   encodeWord(word: string): Int32Array {
     const hit = this.cache.get(word);
     if (hit !== undefined) return hit;
-    const ids = this.tokenizer.encode(word, { add_special_tokens: false }).ids;
+    const text = this.normalize ? this.normalize(word) : word;
+    const ids = this.tokenizer.encode(text, { add_special_tokens: false }).ids;
     const out = ids.length === 0 ? EMPTY : Int32Array.from(ids);
     this.cache.set(word, out);
     return out;
