@@ -30,7 +30,8 @@ describe('encodeBatch', () => {
 
   it('pads rows, counts only words with sub-tokens in words_mask, and builds span_idx/span_mask', () => {
     const prompt = buildPrompt(['person'], tokenizer, settings, 128002);
-    const a = encodeText('a \uFEFF b');
+    // U+0001 is a word for the splitter but normalizes to nothing: no sub-tokens.
+    const a = encodeText('a \u0001 b');
     const b = encodeText('Bond');
     expect(Array.from(a.counts)).toEqual([1, 0, 1]);
     const f = encodeBatch([a, b], prompt.ids, special, 2);
