@@ -1,17 +1,40 @@
 import type { Config } from '../config.js';
 import { EnricherError } from '../errors.js';
-import { GlinerEngine } from '../gliner/engine.js';
+import { resolveModelFiles, sha256File } from '../gliner/model-dir.js';
 import type { Logger } from '../logger.js';
 import type { EntityExtractor } from './extractor.js';
 import { engineOptions } from './options.js';
+import { InferencePool, type BatchStats } from './pool.js';
+
+export interface ExtractorHooks {
+  /** Called after every inference batch (metrics). */
+  onBatch?: (stats: BatchStats) => void;
+}
 
 /**
- * The extractor the service runs. Model loading failures surface here, before the
- * service joins its consumer group.
+ * The extractor the service runs: the worker-thread pool, so inference never blocks
+ * the event loop that serves Kafka heartbeats and probes. Model loading failures
+ * surface here, before the service joins its consumer group.
  */
-export async function createExtractor(config: Readonly<Config>, logger: Logger): Promise<EntityExtractor> {
+export async function createExtractor(config: Readonly<Config>, logger: Logger, hooks: ExtractorHooks = {}): Promise<InferencePool> {
   if (config.model.dir === undefined) throw new EnricherError('CONFIG_INVALID', 'model.dir (MODEL_DIR) is required');
-  const engine = await GlinerEngine.load(config.model.dir, engineOptions(config));
-  logger.info({ model: engine.model }, 'model loaded');
-  return engine;
+  const files = resolveModelFiles(config.model.dir, config.model.variant);
+  const sha256 = await sha256File(files.onnx);
+  const { maxBatchSize, maxBatchTokens, ...load } = engineOptions(config);
+  const pool = await InferencePool.start({
+    modelDir: config.model.dir,
+    load: { ...load, sha256 },
+    workers: config.inference.workers,
+    batcher: {
+      maxItems: maxBatchSize ?? config.inference.batchMaxItems,
+      maxTokens: maxBatchTokens ?? config.inference.batchMaxTokens,
+      maxWaitMs: config.inference.batchMaxWaitMs,
+    },
+    logger,
+    ...(hooks.onBatch ? { onBatch: hooks.onBatch } : {}),
+  });
+  logger.info({ model: pool.model, workers: config.inference.workers, intraOpThreads: load.intraOpThreads }, 'model loaded');
+  return pool;
 }
+
+export type { EntityExtractor };

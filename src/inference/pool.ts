@@ -1,0 +1,353 @@
+import { EnricherError, type ErrorCode } from '../errors.js';
+import type { WordSpan } from '../gliner/greedy.js';
+import type { LoadOptions } from '../gliner/model.js';
+import { mergeAdjacent, toEntities } from '../gliner/postprocess.js';
+import type { DecodeOptions, ModelInfo } from '../gliner/types.js';
+import type { Logger } from '../logger.js';
+import { mergeWindowSpans } from '../longtext/merge.js';
+import { DynamicBatcher, type BatcherLimits, type QueuedItem } from './batcher.js';
+import type { EntityExtractor, ExtractionRequest, FieldEntities } from './extractor.js';
+import type { FromWorker, WirePrepared, WireSpans } from './protocol.js';
+import { WorkerSlot } from './worker-slot.js';
+
+export interface PoolOptions {
+  modelDir: string;
+  /** Load options for every worker; `sha256` should be set (computed once by the caller). */
+  load: LoadOptions;
+  workers: number;
+  batcher: BatcherLimits;
+  logger: Logger;
+  /** Called after every batch, for metrics. */
+  onBatch?: (stats: BatchStats) => void;
+}
+
+export interface BatchStats {
+  items: number;
+  /** Rows × longest row. */
+  paddedTokens: number;
+  /** Sum of real sequence lengths. */
+  tokens: number;
+  encodeMs: number;
+  runMs: number;
+  decodeMs: number;
+  /** From dispatch to result, as the main thread saw it. */
+  latencyMs: number;
+}
+
+interface RequestState {
+  request: ExtractionRequest;
+  labels: string[];
+  decode: DecodeOptions;
+  prepared: WirePrepared[];
+  perWindow: WordSpan[][][];
+  pending: number;
+  settled: boolean;
+  resolve: (r: FieldEntities[]) => void;
+  reject: (e: EnricherError) => void;
+  cleanup: () => void;
+}
+
+interface WindowRef {
+  req: RequestState;
+  field: number;
+  window: number;
+  ids: Int32Array;
+  counts: Int32Array;
+  isolated: boolean;
+}
+
+type Job =
+  | { kind: 'prepare'; slot: WorkerSlot; req: RequestState; attempts: number }
+  | { kind: 'infer'; slot: WorkerSlot; items: QueuedItem<WindowRef>[]; sentAt: number };
+
+/** Attempts of one prepare job before its input is blamed for the crashes. */
+const MAX_PREPARE_ATTEMPTS = 2;
+const RESPAWN_DELAY_MS = [100, 1000, 5000, 30_000];
+
+/**
+ * Worker-thread inference pool. Each worker owns a tokenizer and an ONNX session. The
+ * main thread only routes: articles go to a worker to be split into windows, windows
+ * from all articles meet in the dynamic batcher, batches go to idle workers, and the
+ * decoded spans are merged back per article here (cheap).
+ *
+ * Failures: a batch that fails is retried window by window, so one bad window fails only
+ * its article; a worker that dies is replaced and its work re-queued; work that kills a
+ * worker on its own fails its article with INFERENCE_FAILED (non-retriable).
+ */
+export class InferencePool implements EntityExtractor {
+  private readonly slots: WorkerSlot[] = [];
+  private readonly ready = new Set<WorkerSlot>();
+  private readonly jobs = new Map<number, Job>();
+  private readonly waitingPrepare: Array<{ req: RequestState; attempts: number }> = [];
+  private readonly batcher: DynamicBatcher<WindowRef>;
+  private readonly log: Logger;
+  private timer: NodeJS.Timeout | undefined;
+  private nextJobId = 1;
+  private isolation = 0;
+  private closing: Promise<void> | undefined;
+
+  private info: ModelInfo | undefined;
+
+  private constructor(private readonly options: PoolOptions) {
+    this.batcher = new DynamicBatcher(options.batcher);
+    this.log = options.logger.child({ component: 'inference-pool' });
+  }
+
+  /** Starts the workers and waits for all of them to load the model; any failure fails the start. */
+  static async start(options: PoolOptions): Promise<InferencePool> {
+    const pool = new InferencePool(options);
+    try {
+      await Promise.all(Array.from({ length: options.workers }, (_, i) => pool.spawn(i)));
+    } catch (err) {
+      await pool.close();
+      throw err;
+    }
+    return pool;
+  }
+
+  get model(): ModelInfo {
+    if (this.info === undefined) throw new EnricherError('POOL_CLOSED', 'inference pool has no loaded worker');
+    return this.info;
+  }
+
+  /** Windows waiting for a batch. */
+  get queuedWindows(): number {
+    return this.batcher.size;
+  }
+
+  /** Workers loaded and alive. */
+  get readyWorkers(): number {
+    return this.ready.size;
+  }
+
+  extract(request: ExtractionRequest, signal?: AbortSignal): Promise<FieldEntities[]> {
+    if (this.closing) return Promise.reject(new EnricherError('POOL_CLOSED', 'inference pool is closed'));
+    return new Promise<FieldEntities[]>((resolve, reject) => {
+      const onAbort = (): void => this.fail(req, new EnricherError('ABORTED', 'extraction aborted'));
+      const req: RequestState = {
+        request,
+        labels: [...new Set(request.labels)],
+        decode: request.decode,
+        prepared: [],
+        perWindow: [],
+        pending: 0,
+        settled: false,
+        resolve,
+        reject,
+        cleanup: () => signal?.removeEventListener('abort', onAbort),
+      };
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.dispatchPrepare(req, 1);
+    });
+  }
+
+  private async spawn(index: number, attempt = 0): Promise<void> {
+    const slot = new WorkerSlot(
+      index,
+      { modelDir: this.options.modelDir, load: this.options.load },
+      (s, m) => this.onMessage(s, m),
+      (s, reason) => this.onExit(s, reason),
+    );
+    this.slots[index] = slot;
+    try {
+      const info = await slot.ready;
+      this.info ??= info;
+    } catch (err) {
+      if (this.closing || attempt === 0) throw err;
+      const delay = RESPAWN_DELAY_MS[Math.min(attempt, RESPAWN_DELAY_MS.length - 1)]!;
+      this.log.error({ err, worker: index, retryInMs: delay }, 'worker failed to start');
+      setTimeout(() => void this.spawn(index, attempt + 1).catch(() => undefined), delay).unref();
+      return;
+    }
+    if (this.closing) return void slot.stop();
+    this.ready.add(slot);
+    this.flushWaitingPrepare();
+    this.pump();
+  }
+
+  private pickSlot(): WorkerSlot | undefined {
+    let best: WorkerSlot | undefined;
+    for (const s of this.ready) {
+      const load = s.outstanding + (s.inferring ? 1 : 0);
+      if (best === undefined || load < best.outstanding + (best.inferring ? 1 : 0)) best = s;
+    }
+    return best;
+  }
+
+  private dispatchPrepare(req: RequestState, attempts: number): void {
+    const slot = this.pickSlot();
+    if (slot === undefined) {
+      this.waitingPrepare.push({ req, attempts });
+      return;
+    }
+    const id = this.nextJobId++;
+    this.jobs.set(id, { kind: 'prepare', slot, req, attempts });
+    slot.outstanding++;
+    const { request } = req;
+    slot.send({ type: 'prepare', id, texts: request.fields.map((f) => f.text), labels: req.labels, window: request.window ?? {} });
+  }
+
+  private flushWaitingPrepare(): void {
+    const waiting = this.waitingPrepare.splice(0);
+    for (const w of waiting) if (!w.req.settled) this.dispatchPrepare(w.req, w.attempts);
+  }
+
+  private onMessage(slot: WorkerSlot, msg: FromWorker): void {
+    if (msg.type === 'ready' || msg.type === 'init-failed') return;
+    const job = this.jobs.get(msg.id);
+    if (job === undefined) return;
+    this.jobs.delete(msg.id);
+    slot.outstanding--;
+    if (job.kind === 'prepare') {
+      if (msg.type === 'prepared') this.onPrepared(job.req, msg.texts, msg.promptLength);
+      else if (msg.type === 'failed') this.fail(job.req, new EnricherError(msg.error.code, msg.error.message));
+    } else {
+      slot.inferring = false;
+      if (msg.type === 'inferred') this.onInferred(job.items, msg.spans, msg, performance.now() - job.sentAt);
+      else if (msg.type === 'failed') this.onBatchFailed(job.items, msg.error.code, msg.error.message);
+    }
+    this.pump();
+  }
+
+  private onPrepared(req: RequestState, texts: WirePrepared[], promptLength: number): void {
+    if (req.settled) return;
+    req.prepared = texts;
+    req.perWindow = texts.map((t) => t.windows.map(() => []));
+    // Windows share a batch only with windows decoded the same way under the same prompt.
+    const key = JSON.stringify([req.labels, req.decode.threshold, req.decode.flatNer, req.decode.multiLabel]);
+    const now = performance.now();
+    texts.forEach((t, field) =>
+      t.windows.forEach((w, window) => {
+        // Copies: a view would carry (and clone) the article's whole buffer to the worker.
+        const ids = t.ids.slice(t.tokenStart[w.start], t.tokenStart[w.end]);
+        const counts = t.counts.slice(w.start, w.end);
+        req.pending++;
+        this.batcher.push({
+          key,
+          seqLen: ids.length + promptLength + 2,
+          enqueuedAt: now,
+          payload: { req, field, window, ids, counts, isolated: false },
+        });
+      }),
+    );
+    if (req.pending === 0) this.finish(req);
+  }
+
+  private onInferred(items: QueuedItem<WindowRef>[], spans: WireSpans, t: { encodeMs: number; runMs: number; decodeMs: number }, latencyMs: number): void {
+    items.forEach((item, i) => {
+      const { req, field, window } = item.payload;
+      if (req.settled) return;
+      const list: WordSpan[] = [];
+      for (let k = spans.offsets[i]!; k < spans.offsets[i + 1]!; k++) {
+        list.push({ start: spans.words[2 * k]!, end: spans.words[2 * k + 1]!, label: spans.labels[k]!, score: spans.scores[k]! });
+      }
+      req.perWindow[field]![window] = list;
+      if (--req.pending === 0) this.finish(req);
+    });
+    let longest = 0;
+    let tokens = 0;
+    for (const it of items) {
+      longest = Math.max(longest, it.seqLen);
+      tokens += it.seqLen;
+    }
+    this.options.onBatch?.({ items: items.length, paddedTokens: longest * items.length, tokens, ...t, latencyMs });
+  }
+
+  /** A failed batch is retried one window per batch; a failing single window fails its article. */
+  private onBatchFailed(items: QueuedItem<WindowRef>[], code: ErrorCode, message: string): void {
+    for (const item of items) {
+      const { req } = item.payload;
+      if (req.settled) continue;
+      if (item.payload.isolated || items.length === 1) {
+        this.fail(req, new EnricherError(code === 'WORKER_CRASHED' ? 'INFERENCE_FAILED' : code, message));
+      } else {
+        this.batcher.push({ ...item, key: `${item.key}#isolated-${this.isolation++}`, payload: { ...item.payload, isolated: true } });
+      }
+    }
+    this.log.warn({ code, message, items: items.length }, 'inference batch failed');
+  }
+
+  private finish(req: RequestState): void {
+    const { request, decode } = req;
+    const out: FieldEntities[] = req.prepared.map((p, f) => {
+      const text = request.fields[f]!.text;
+      const merged = mergeWindowSpans(req.perWindow[f]!, p.windows, decode.flatNer, decode.multiLabel);
+      let entities = toEntities(text, p.starts, p.ends, merged, req.labels);
+      if (request.mergeAdjacent === true) entities = mergeAdjacent(text, entities);
+      return { field: request.fields[f]!.field, entities, windows: p.windows.length, words: p.counts.length };
+    });
+    req.settled = true;
+    req.cleanup();
+    req.resolve(out);
+  }
+
+  private fail(req: RequestState, err: EnricherError): void {
+    if (req.settled) return;
+    req.settled = true;
+    req.cleanup();
+    this.batcher.remove((it) => it.payload.req === req);
+    req.reject(err);
+  }
+
+  private onExit(slot: WorkerSlot, reason: EnricherError): void {
+    this.ready.delete(slot);
+    const orphaned = [...this.jobs].filter(([, j]) => j.slot === slot);
+    for (const [id, job] of orphaned) {
+      this.jobs.delete(id);
+      if (job.kind === 'prepare') {
+        if (job.attempts >= MAX_PREPARE_ATTEMPTS) this.fail(job.req, new EnricherError('INFERENCE_FAILED', `preparing the article crashed workers: ${reason.message}`));
+        else this.dispatchPrepare(job.req, job.attempts + 1);
+      } else {
+        this.onBatchFailed(job.items, 'WORKER_CRASHED', reason.message);
+      }
+    }
+    if (this.closing) return;
+    this.log.error({ err: reason, worker: slot.index }, 'inference worker died; replacing it');
+    void this.spawn(slot.index, 1).catch(() => undefined);
+  }
+
+  /** Sends due batches to workers that are not running one. */
+  private pump(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    for (const slot of this.ready) {
+      if (slot.inferring) continue;
+      const next = this.batcher.take(performance.now());
+      if (next === undefined) return;
+      if ('waitMs' in next) {
+        this.timer = setTimeout(() => this.pump(), Math.ceil(next.waitMs));
+        return;
+      }
+      const live = next.batch.filter((it) => !it.payload.req.settled);
+      if (live.length === 0) continue;
+      const id = this.nextJobId++;
+      this.jobs.set(id, { kind: 'infer', slot, items: live, sentAt: performance.now() });
+      slot.inferring = true;
+      slot.outstanding++;
+      const first = live[0]!.payload.req;
+      slot.send(
+        { type: 'infer', id, labels: first.labels, decode: first.decode, ids: live.map((i) => i.payload.ids), counts: live.map((i) => i.payload.counts) },
+      );
+    }
+  }
+
+  /** Idempotent: fails what is still pending with POOL_CLOSED and stops the workers. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.timer) clearTimeout(this.timer);
+      const err = new EnricherError('POOL_CLOSED', 'inference pool closed');
+      for (const job of this.jobs.values()) {
+        if (job.kind === 'prepare') this.fail(job.req, err);
+        else for (const it of job.items) this.fail(it.payload.req, err);
+      }
+      for (const w of this.waitingPrepare.splice(0)) this.fail(w.req, err);
+      for (const it of this.batcher.remove(() => true)) this.fail(it.payload.req, err);
+      this.jobs.clear();
+      await Promise.all(this.slots.map((s) => s.shutdown()));
+    })();
+    return this.closing;
+  }
+}

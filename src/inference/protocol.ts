@@ -1,0 +1,55 @@
+import type { ErrorCode } from '../errors.js';
+import type { LoadOptions } from '../gliner/model.js';
+import type { DecodeOptions, ModelInfo, WindowOptions } from '../gliner/types.js';
+import type { Window } from '../longtext/windows.js';
+
+/**
+ * Messages between the pool (main thread) and its workers. Every request carries an
+ * `id`; every reply names it. Typed arrays travel as transferables, not copies.
+ */
+
+export interface WorkerInit {
+  modelDir: string;
+  load: LoadOptions;
+}
+
+/** A coded error crossing the thread boundary. */
+export interface WireError {
+  code: ErrorCode;
+  message: string;
+}
+
+/** Main → worker. */
+export type ToWorker =
+  | { type: 'prepare'; id: number; texts: string[]; labels: string[]; window: Partial<WindowOptions> }
+  | { type: 'infer'; id: number; labels: string[]; decode: DecodeOptions; ids: Int32Array[]; counts: Int32Array[] }
+  | { type: 'shutdown' };
+
+/** One text as the worker prepared it (see Preprocessor.prepareText). */
+export interface WirePrepared {
+  starts: Int32Array;
+  ends: Int32Array;
+  ids: Int32Array;
+  counts: Int32Array;
+  tokenStart: Int32Array;
+  windows: Window[];
+}
+
+/**
+ * Decoded spans of a batch, flattened: for item i, spans `offsets[i] .. offsets[i+1]` of
+ * `words` (start, end pairs), `labels` and `scores`.
+ */
+export interface WireSpans {
+  offsets: Int32Array;
+  words: Int32Array;
+  labels: Int32Array;
+  scores: Float32Array;
+}
+
+/** Worker → main. */
+export type FromWorker =
+  | { type: 'ready'; info: ModelInfo }
+  | { type: 'init-failed'; error: WireError }
+  | { type: 'prepared'; id: number; texts: WirePrepared[]; promptLength: number }
+  | { type: 'inferred'; id: number; spans: WireSpans; encodeMs: number; runMs: number; decodeMs: number }
+  | { type: 'failed'; id: number; error: WireError };
