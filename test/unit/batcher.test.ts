@@ -7,7 +7,7 @@ const item = (key: string, seqLen: number, at: number, id: number) => ({ key, se
 
 describe('DynamicBatcher', () => {
   it('waits for companions until the anchor is due, then sends it with the closest lengths', () => {
-    const b = new DynamicBatcher<number>(limits);
+    const b = new DynamicBatcher<number>({ ...limits, maxTokens: 2000 });
     b.push(item('k', 100, 0, 1));
     b.push(item('k', 400, 1, 2));
     b.push(item('k', 110, 2, 3));
@@ -15,6 +15,16 @@ describe('DynamicBatcher', () => {
     const r = b.take(10);
     expect(r && 'batch' in r && r.batch.map((i) => i.payload)).toEqual([1, 2, 3]);
     expect(b.size).toBe(0);
+  });
+
+  it('counts a queue whose padded size reaches the token limit as full', () => {
+    const b = new DynamicBatcher<number>(limits);
+    b.push(item('k', 100, 0, 1));
+    b.push(item('k', 400, 1, 2));
+    b.push(item('k', 110, 2, 3));
+    const r = b.take(0);
+    // 3 × 400 > 1000: the anchor goes now with the lengths that fit beside it.
+    expect(r && 'batch' in r && r.batch.map((i) => i.payload)).toEqual([1, 3]);
   });
 
   it('sends a full batch at once and never mixes keys', () => {
