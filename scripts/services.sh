@@ -55,7 +55,7 @@ tail_logs() {
   for f in "$@"; do
     [[ -s $f ]] || continue
     printf -- '----- last %d lines of %s -----\n' "$LOG_TAIL_LINES" "$f" >&2
-    tail -n "$LOG_TAIL_LINES" "$f" >&2
+    tail -n "$LOG_TAIL_LINES" "$f" | sed $'s/\e\\[[0-9;]*m//g' >&2
   done
 }
 
@@ -91,6 +91,13 @@ pid_of() {
   printf '%s\n' "$pid"
 }
 
+# A zombie (exited, not yet reaped by its parent or init) counts as gone.
+pid_alive() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  [[ ${stat##*) } != Z* ]]
+}
+
 # stop_pid <name> <pid>: SIGTERM, poll until gone, SIGKILL after SERVICES_STOP_TIMEOUT seconds.
 stop_pid() {
   local name=$1 pid=$2 start deadline
@@ -98,18 +105,18 @@ stop_pid() {
   deadline=$((start + SERVICES_STOP_TIMEOUT * 1000))
   log "$name: stopping pid $pid (SIGTERM)"
   kill -TERM "$pid" 2>/dev/null || return 0
-  while kill -0 "$pid" 2>/dev/null; do
+  while pid_alive "$pid"; do
     if (($(now_ms) > deadline)); then
       log "$name: still alive after ${SERVICES_STOP_TIMEOUT}s, sending SIGKILL"
       kill -KILL "$pid" 2>/dev/null || true
       deadline=$(($(now_ms) + 10000))
-      while kill -0 "$pid" 2>/dev/null; do
+      while pid_alive "$pid"; do
         (($(now_ms) > deadline)) && die "$name: pid $pid survived SIGKILL"
-        sleep 0.2
+        sleep 0.1
       done
       break
     fi
-    sleep 0.2
+    sleep 0.1
   done
   log "$name: stopped in $(elapsed "$start")"
 }
