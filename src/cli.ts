@@ -1,16 +1,24 @@
 #!/usr/bin/env node
 import { extractCommand, EXTRACT_USAGE } from './cli/extract.js';
+import { produceCommand } from './cli/produce.js';
+import { runCommand } from './cli/run.js';
 import { isEnricherError } from './errors.js';
 
 /** Commands of `news-enricher`. Each returns its exit code. */
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   extract: extractCommand,
+  run: runCommand,
+  produce: produceCommand,
 };
 
 const HELP = `news-enricher <command> [options]
 
 Commands:
+  run       the streaming service: Kafka → entities → Elasticsearch + output topic
+  produce   publish JSONL lines to a Kafka topic (key = the line's "id")
   extract   enrich JSONL articles from a file or stdin (no Kafka needed)
+
+Each command takes --help.
 
 ${EXTRACT_USAGE}`;
 

@@ -63,6 +63,11 @@ const InferenceSchema = z
     batchMaxItems: int(1).default(8),
     batchMaxTokens: int(64).default(8192),
     batchMaxWaitMs: int(0).default(5),
+    /**
+     * Articles the service hands to the extractor at once (the rest of the queue waits for a
+     * slot); 0 = workers × batchMaxItems × 2, at least 4, so the batcher always has work.
+     */
+    concurrency: int(0).default(0),
   })
   .strict();
 
@@ -81,6 +86,13 @@ const KafkaSchema = z
     transactionalIdPrefix: z.string().min(1).default('news-entity-enricher'),
     sessionTimeoutMs: int(6000).default(30_000),
     heartbeatIntervalMs: int(100).default(3000),
+    /**
+     * Largest record the service produces (output and dead-letter topics); set it to the
+     * topics' `max.message.bytes`. Larger enriched records are dead-lettered (OUTPUT_TOO_LARGE);
+     * larger dead-letter values are truncated (header `x-value-truncated`). Sends are split so no
+     * produce request carries more than this per call.
+     */
+    maxMessageBytes: int(1024).default(1_000_000),
     ssl: bool.default(false),
     sslCaFile: optionalString,
     saslMechanism: z.enum(['none', 'plain', 'scram-sha-256', 'scram-sha-512']).default('none'),
@@ -103,6 +115,16 @@ const ElasticsearchSchema = z
     requestTimeoutMs: int(1000).default(30_000),
     retryBaseMs: int(1).default(200),
     retryMaxMs: int(1).default(30_000),
+    /** Bulk requests are split above this many bytes. */
+    bulkMaxBytes: int(1024).default(10 * 1024 * 1024),
+    /**
+     * Documents are written with `version_type: external`, version = epoch × 2^44 + offset + 1,
+     * so a later message for an id wins. Raise the epoch (0–511) to re-enrich a topic from the
+     * start over documents written by an earlier run.
+     */
+    versionEpoch: int(0).max(511).default(0),
+    /** Index template JSON; the bundled deploy/elasticsearch/index-template.json when unset. */
+    templateFile: optionalString,
   })
   .strict();
 
@@ -118,6 +140,8 @@ export const ConfigSchema = z
     queueMaxArticles: int(1).default(256),
     shutdownGraceMs: int(0).default(30_000),
     httpPort: int(0).default(8080),
+    /** /healthz fails when work is pending, sinks are reachable, and nothing finished for this long. */
+    livenessStallMs: int(1000).default(300_000),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict()

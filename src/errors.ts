@@ -50,8 +50,29 @@ export const ERROR_CATALOG = {
   // Sinks and brokers
   ES_UNAVAILABLE: { retriable: true, description: 'Elasticsearch is unreachable or overloaded (connection, 429, 5xx).' },
   ES_DOCUMENT_REJECTED: { retriable: false, description: 'Elasticsearch rejected a document (mapping or 4xx error).' },
+  ES_MAPPING_CONFLICT: {
+    retriable: false,
+    description: 'The target index exists with a mapping the enricher cannot write to (e.g. `entities` is not nested).',
+  },
+  ES_SETUP_FAILED: {
+    retriable: false,
+    description: 'Installing the index template or creating the index was refused (authentication, permissions, invalid template).',
+  },
+  KAFKA_UNAVAILABLE: { retriable: true, description: 'Kafka brokers are unreachable (connect, metadata, committed offsets).' },
   KAFKA_PRODUCE_FAILED: { retriable: true, description: 'Producing to the output or dead-letter topic failed.' },
   KAFKA_COMMIT_FAILED: { retriable: true, description: 'Committing consumer offsets failed.' },
+  KAFKA_PRODUCER_FENCED: {
+    retriable: false,
+    description: "Exactly-once mode: another instance took over a partition's transactional id; this instance drops that partition's work.",
+  },
+  KAFKA_CONSUMER_CRASHED: {
+    retriable: false,
+    description: 'The Kafka consumer stopped with a non-retriable error; the service exits non-zero so it is restarted.',
+  },
+  OUTPUT_TOO_LARGE: {
+    retriable: false,
+    description: 'The enriched record is larger than kafka.maxMessageBytes; the original message is dead-lettered.',
+  },
   SHUTDOWN_TIMEOUT: { retriable: false, description: 'Graceful shutdown exceeded the grace period.' },
   ABORTED: { retriable: true, description: 'The operation was aborted (shutdown or timeout).' },
 } as const satisfies Record<string, ErrorSpec>;

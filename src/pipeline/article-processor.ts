@@ -1,0 +1,137 @@
+import { decodeArticle, type Article, type ArticleLimits } from '../article.js';
+import type { Config } from '../config.js';
+import { buildEnrichedArticle } from '../enriched.js';
+import { EnricherError, isEnricherError } from '../errors.js';
+import type { DecodeOptions, WindowOptions } from '../gliner/types.js';
+import type { EntityExtractor, FieldEntities } from '../inference/extractor.js';
+import { decodeOptions, windowOptions } from '../inference/options.js';
+import type { Logger } from '../logger.js';
+import { sleep, type BackoffOptions, backoffDelay } from '../retry.js';
+import { classifyFailure, type Fate } from './fate.js';
+import type { Outcome } from './lane.js';
+import type { Limiter } from './limiter.js';
+import type { PipelineMetrics } from './metrics.js';
+import { fits, outputRecord } from './records.js';
+
+/** Thrown when processing stopped for a reason that is not the message's fault. */
+export class ProcessingStopped extends Error {
+  constructor(readonly fate: Extract<Fate, { kind: 'abandon' | 'fatal' }>) {
+    super(fate.error.message, { cause: fate.error });
+    this.name = 'ProcessingStopped';
+  }
+}
+
+export interface ProcessorOptions {
+  readonly config: Readonly<Config>;
+  readonly extractor: EntityExtractor;
+  readonly limiter: Limiter;
+  readonly metrics: PipelineMetrics;
+  readonly logger: Logger;
+  readonly version: string;
+  readonly backoff: BackoffOptions;
+}
+
+/** Labels for an article: its own when allowed and given, else the configured ones. */
+export function labelsFor(article: Article, config: Readonly<Config>): readonly string[] {
+  return config.inference.allowMessageLabels && article.labels !== undefined ? article.labels : config.inference.labels;
+}
+
+/**
+ * Turns one message into an outcome: decode and validate, extract entities (bounded
+ * concurrency, transient failures retried), build the enriched article. Per-message
+ * problems become `dead` outcomes; abandon/fatal fates are thrown as ProcessingStopped.
+ */
+export class ArticleProcessor {
+  private readonly limits: ArticleLimits;
+  private readonly decode: DecodeOptions;
+  private readonly window: Partial<WindowOptions>;
+  private readonly log: Logger;
+
+  constructor(private readonly options: ProcessorOptions) {
+    const { config } = options;
+    this.limits = { maxBodyBytes: config.maxBodyBytes, maxLabels: config.inference.maxLabelsPerMessage };
+    this.decode = decodeOptions(config);
+    this.window = windowOptions(config);
+    this.log = options.logger.child({ component: 'processor' });
+  }
+
+  async process(key: Buffer | null, value: Buffer | null, signal: AbortSignal): Promise<Outcome> {
+    let article: Article;
+    try {
+      article = decodeArticle(value === null ? null : new Uint8Array(value.buffer, value.byteOffset, value.length), key?.toString('utf8'), this.limits);
+    } catch (err) {
+      const fate = classifyFailure(err, 0, 'MESSAGE_SCHEMA');
+      if (fate.kind === 'dead') return { kind: 'dead', error: fate.error };
+      throw new ProcessingStopped(fate.kind === 'retry' ? { kind: 'fatal', error: fate.error } : fate);
+    }
+    const keyText = key?.toString('utf8');
+    if (keyText !== article.id) this.options.metrics.unkeyed.inc();
+    const labels = labelsFor(article, this.options.config);
+
+    const started = performance.now();
+    const extracted = await this.extract(article, labels, signal);
+    if (!extracted.ok) return { kind: 'dead', error: extracted.error, articleId: article.id };
+    const results = extracted.results;
+    const durationMs = performance.now() - started;
+    this.options.metrics.inferenceSeconds.observe(durationMs / 1000);
+    this.options.metrics.windowsPerArticle.observe(results.reduce((a, r) => a + r.windows, 0));
+
+    const { extractor, version, config } = this.options;
+    const enriched = buildEnrichedArticle(article, results, {
+      model: extractor.model,
+      labels,
+      decode: this.decode,
+      durationMs,
+      processedAt: new Date(),
+      version,
+    });
+    const json = JSON.stringify(enriched);
+    const bytes = Buffer.byteLength(json, 'utf8');
+    if (config.kafka.outputTopic !== '') {
+      const record = outputRecord(article.id, json, extractor.model, version);
+      if (!fits(record, config.kafka.maxMessageBytes)) {
+        const error = new EnricherError(
+          'OUTPUT_TOO_LARGE',
+          `enriched record is ${record.bytes} bytes, above kafka.maxMessageBytes ${config.kafka.maxMessageBytes}`,
+          { context: { articleId: article.id } },
+        );
+        return { kind: 'dead', error, articleId: article.id };
+      }
+    }
+    return { kind: 'enriched', id: article.id, json, bytes };
+  }
+
+  private async extract(
+    article: Article,
+    labels: readonly string[],
+    signal: AbortSignal,
+  ): Promise<{ ok: true; results: FieldEntities[] } | { ok: false; error: EnricherError }> {
+    const { extractor, limiter, config, metrics, backoff } = this.options;
+    for (let attempt = 0; ; attempt++) {
+      let release: (() => void) | undefined;
+      try {
+        release = await limiter.acquire(signal);
+        const results = await extractor.extract(
+          { fields: article.fields, labels, decode: this.decode, window: this.window, mergeAdjacent: config.inference.mergeAdjacent },
+          signal,
+        );
+        return { ok: true, results };
+      } catch (err) {
+        const aborted = signal.aborted;
+        const fate = aborted ? classifyFailure(new EnricherError('ABORTED', 'processing aborted', { cause: err }), attempt) : classifyFailure(err, attempt);
+        if (fate.kind === 'dead') return { ok: false, error: fate.error };
+        if (fate.kind === 'abandon' || fate.kind === 'fatal') throw new ProcessingStopped(fate);
+        metrics.retries.inc({ stage: 'inference', code: fate.error.code });
+        const delay = backoffDelay(attempt, backoff);
+        this.log.warn({ code: fate.error.code, message: fate.error.message, articleId: article.id, attempt, retryInMs: delay }, 'inference failed; retrying');
+        try {
+          await sleep(delay, signal);
+        } catch (e) {
+          throw new ProcessingStopped({ kind: 'abandon', error: isEnricherError(e) ? e : new EnricherError('ABORTED', 'aborted') });
+        }
+      } finally {
+        release?.();
+      }
+    }
+  }
+}

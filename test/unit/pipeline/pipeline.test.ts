@@ -1,0 +1,245 @@
+/**
+ * The orchestration with fakes around it: ordering of effects, commits, backpressure,
+ * dead-lettering and revocation, without Kafka or Elasticsearch.
+ */
+import type { KafkaMessage } from 'kafkajs';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config-load.js';
+import { EnricherError } from '../../../src/errors.js';
+import type { ExtractionRequest, FieldEntities, EntityExtractor } from '../../../src/inference/extractor.js';
+import { Pipeline } from '../../../src/pipeline/enricher.js';
+import type { EsDocument, EsDocumentResult, EsSink } from '../../../src/pipeline/es-sink.js';
+import { HealthState } from '../../../src/pipeline/health.js';
+import type { KafkaSink, TopicRecord } from '../../../src/pipeline/kafka-sink.js';
+import { PipelineMetrics } from '../../../src/pipeline/metrics.js';
+import type { Source, SourceBatch } from '../../../src/pipeline/source.js';
+
+const TOPIC = 'in';
+const logger = pino({ level: 'silent' });
+const model = { name: 'fake', sha256: '0'.repeat(64), file: 'onnx/model.onnx', spanMode: 'span' as const, maxLen: 384, maxWidth: 12, executionProvider: 'cpu' };
+
+/** Finds capitalised words; resolves after a delay the test controls. */
+class FakeExtractor implements EntityExtractor {
+  readonly model = model;
+  delay: (text: string) => number = () => 0;
+  fail: (text: string) => EnricherError | undefined = () => undefined;
+  async extract(request: ExtractionRequest): Promise<FieldEntities[]> {
+    const body = request.fields[request.fields.length - 1]!.text;
+    await new Promise((r) => setTimeout(r, this.delay(body)));
+    const err = this.fail(body);
+    if (err) throw err;
+    return request.fields.map((f) => ({
+      field: f.field,
+      windows: 1,
+      words: f.text.split(' ').length,
+      entities: [...f.text.matchAll(/\b[A-Z][a-z]+\b/g)].map((m) => ({ text: m[0], label: 'person', start: m.index, end: m.index + m[0].length, score: 0.9 })),
+    }));
+  }
+  async close(): Promise<void> {}
+}
+
+class FakeSource {
+  assigned = new Set([0, 1]);
+  backpressured = false;
+  pauses: boolean[] = [];
+  commits: Array<Map<number, number>> = [];
+  setBackpressure(on: boolean): void {
+    if (on !== this.backpressured) this.pauses.push(on);
+    this.backpressured = on;
+  }
+  hold(): void {}
+  unhold(): void {}
+  seek(): void {}
+  async committed(): Promise<undefined> {
+    return undefined;
+  }
+  async commit(offsets: ReadonlyMap<number, number>): Promise<boolean> {
+    this.commits.push(new Map(offsets));
+    return true;
+  }
+}
+
+class FakeEs {
+  docs: EsDocument[] = [];
+  reject = new Set<string>();
+  async write(docs: readonly EsDocument[]): Promise<EsDocumentResult[]> {
+    return docs.map((d) => {
+      if (this.reject.has(d.id)) return { kind: 'rejected', error: new EnricherError('ES_DOCUMENT_REJECTED', 'mapper_parsing_exception') };
+      this.docs.push(d);
+      return { kind: 'indexed' };
+    });
+  }
+}
+
+class FakeKafka {
+  sent: TopicRecord[] = [];
+  async send(records: readonly TopicRecord[]): Promise<void> {
+    this.sent.push(...records);
+  }
+  async release(): Promise<void> {}
+}
+
+function setup(env: Record<string, string> = {}) {
+  const config = loadConfig({ env: { MODEL_DIR: '/nonexistent', KAFKA_INPUT_TOPIC: TOPIC, ...env } });
+  const extractor = new FakeExtractor();
+  const source = new FakeSource();
+  const es = new FakeEs();
+  const kafka = new FakeKafka();
+  const fatal: EnricherError[] = [];
+  const pipeline = new Pipeline({
+    config,
+    extractor,
+    es: es as unknown as EsSink,
+    kafka: kafka as unknown as KafkaSink,
+    source: source as unknown as Source,
+    metrics: new PipelineMetrics({ defaultMetrics: false }),
+    health: new HealthState(['elasticsearch']),
+    logger,
+    version: '0.0.0-test',
+    backoff: { baseMs: 1, maxMs: 5 },
+    onFatal: (e) => fatal.push(e),
+  });
+  pipeline.start();
+  return { config, extractor, source, es, kafka, pipeline, fatal };
+}
+
+function message(offset: number, value: string | Buffer | null, key: string | null = null): KafkaMessage {
+  return { offset: String(offset), key: key === null ? null : Buffer.from(key), value: value === null ? null : Buffer.from(value), timestamp: '0', attributes: 0, size: 0, headers: {} } as KafkaMessage;
+}
+
+function article(id: string, body = `Alice met Bob in article ${id}`): string {
+  return JSON.stringify({ id, body });
+}
+
+function batch(partition: number, messages: KafkaMessage[], resolved: string[] = []): SourceBatch {
+  return { partition, messages, highWatermark: String(Number(messages.at(-1)?.offset ?? 0) + 1), resolveOffset: (o) => resolved.push(o), usable: () => true };
+}
+
+async function until(probe: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!probe()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('Pipeline', () => {
+  it('applies effects in offset order per partition and never commits past unfinished work', async () => {
+    const { extractor, source, es, kafka, pipeline } = setup({ QUEUE_MAX_ARTICLES: '1000' });
+    // Later articles finish first.
+    extractor.delay = (text) => 60 - Number(/article \w+-(\d+)/.exec(text)?.[1] ?? 0) * 2;
+    const done = new Set<string>();
+    const origSend = kafka.send.bind(kafka);
+    kafka.send = async (records) => {
+      await origSend(records);
+      for (const r of records) done.add(String(r.record.key));
+    };
+    const commitsOk: boolean[] = [];
+    source.commit = async (offsets) => {
+      for (const [p, off] of offsets) for (let o = 0; o < off; o++) commitsOk.push(done.has(`p${p}-${o}`));
+      source.commits.push(new Map(offsets));
+      return true;
+    };
+    for (const p of [0, 1]) pipeline.onBatch(batch(p, Array.from({ length: 25 }, (_, i) => message(i, article(`p${p}-${i}`), `p${p}-${i}`))));
+    await until(() => kafka.sent.length === 50);
+    for (const p of [0, 1]) {
+      const keys = kafka.sent.filter((r) => String(r.record.key).startsWith(`p${p}-`)).map((r) => Number(String(r.record.key).split('-')[1]));
+      expect(keys).toEqual([...Array(25).keys()]);
+    }
+    expect(es.docs).toHaveLength(50);
+    expect(es.docs.find((d) => d.id === 'p1-7')?.version).toBe(8);
+    await until(() => source.commits.some((c) => c.get(0) === 25) && source.commits.some((c) => c.get(1) === 25));
+    expect(commitsOk.every(Boolean)).toBe(true);
+    await pipeline.stop(false);
+  });
+
+  it('dead-letters poison messages with their codes and moves on', async () => {
+    const { source, es, kafka, pipeline, extractor } = setup();
+    extractor.fail = (text) => (text.includes('bad-label') ? new EnricherError('LABELS_INVALID', 'label contains <<ENT>>') : undefined);
+    es.reject.add('mapping-bad');
+    const raw = [
+      message(0, article('ok-0'), 'ok-0'),
+      message(1, '{not json'),
+      message(2, JSON.stringify({ id: 'nobody' })),
+      message(3, JSON.stringify({ id: 'num', body: 42 })),
+      message(4, Buffer.from([0x7b, 0xc3, 0x28, 0x7d])),
+      message(5, JSON.stringify({ id: 'big', body: 'x'.repeat(2 * 1024 * 1024) })),
+      message(6, JSON.stringify({ id: 'lbl', body: 'bad-label text', labels: ['x'] })),
+      message(7, article('mapping-bad')),
+      message(8, null),
+      message(9, article('ok-9'), 'ok-9'),
+    ];
+    pipeline.onBatch(batch(0, raw));
+    await until(() => kafka.sent.length === 10);
+    const dlq = kafka.sent.filter((r) => r.topic === 'news.articles.dlq');
+    expect(dlq.map((r) => [r.record.headers['x-source-offset'], r.record.headers['x-error-code']])).toEqual([
+      ['1', 'MESSAGE_INVALID_JSON'],
+      ['2', 'MESSAGE_SCHEMA'],
+      ['3', 'MESSAGE_SCHEMA'],
+      ['4', 'MESSAGE_INVALID_UTF8'],
+      ['5', 'MESSAGE_TOO_LARGE'],
+      ['6', 'LABELS_INVALID'],
+      ['7', 'ES_DOCUMENT_REJECTED'],
+      ['8', 'MESSAGE_INVALID_JSON'],
+    ]);
+    expect(Buffer.compare(dlq[3]!.record.value as Buffer, Buffer.from([0x7b, 0xc3, 0x28, 0x7d]))).toBe(0);
+    expect(kafka.sent.filter((r) => r.topic === 'news.articles.enriched').map((r) => r.record.key)).toEqual(['ok-0', 'ok-9']);
+    await until(() => source.commits.some((c) => c.get(0) === 10));
+    await pipeline.stop(false);
+  });
+
+  it('pauses when the queue is full and resumes below half', async () => {
+    const { source, kafka, pipeline, extractor } = setup({ QUEUE_MAX_ARTICLES: '4' });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const orig = extractor.extract.bind(extractor);
+    extractor.extract = async (req) => {
+      await gate;
+      return orig(req);
+    };
+    const resolved: string[] = [];
+    pipeline.onBatch(batch(0, Array.from({ length: 10 }, (_, i) => message(i, article(`a-${i}`))), resolved));
+    expect(resolved).toEqual(['0', '1', '2', '3']);
+    expect(pipeline.inFlight).toBe(4);
+    expect(source.backpressured).toBe(true);
+    release();
+    await until(() => kafka.sent.length === 4);
+    await until(() => !source.backpressured);
+    expect(source.pauses).toEqual([true, false]);
+    // kafkajs refetches from the resolved position: 4..9, plus a stale 3 that is skipped.
+    const again: string[] = [];
+    pipeline.onBatch(batch(0, Array.from({ length: 7 }, (_, i) => message(i + 3, article(`a-${i + 3}`))), again));
+    expect(again).toEqual(['3', '4', '5', '6', '7']);
+    await until(() => kafka.sent.length === 8);
+    expect(kafka.sent.map((r) => r.record.key)).toEqual(['a-0', 'a-1', 'a-2', 'a-3', 'a-4', 'a-5', 'a-6', 'a-7']);
+    await pipeline.stop(false);
+  });
+
+  it('abandons the work of a revoked partition and does not commit it', async () => {
+    const { source, kafka, pipeline, extractor } = setup();
+    extractor.delay = (text) => (text.includes('slow') ? 200 : 0);
+    pipeline.onBatch(batch(0, [message(0, article('p0-slow'))]));
+    pipeline.onBatch(batch(1, [message(0, article('p1-fast'))]));
+    await until(() => kafka.sent.length === 1);
+    source.assigned = new Set([1]);
+    pipeline.onAssignment({ added: [], revoked: [0], retained: [1] });
+    expect(pipeline.inFlight).toBe(0);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(kafka.sent.map((r) => r.record.key)).toEqual(['p1-fast']);
+    expect(source.commits.every((c) => !c.has(0))).toBe(true);
+    expect(await pipeline.drain(1000)).toBe(true);
+    await pipeline.stop(false);
+  });
+
+  it('stops on a systemic error without committing past it', async () => {
+    const { source, pipeline, extractor, fatal } = setup();
+    extractor.fail = () => new EnricherError('WORKER_INIT_FAILED', 'no worker could load the model');
+    pipeline.onBatch(batch(0, [message(0, article('a'))]));
+    await until(() => fatal.length === 1);
+    expect(fatal[0]!.code).toBe('WORKER_INIT_FAILED');
+    await pipeline.commitAll();
+    expect(source.commits.every((c) => !c.has(0) || c.get(0) === 0)).toBe(true);
+    await pipeline.stop(true);
+  });
+});
