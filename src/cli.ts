@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { demoCommand } from './cli/demo.js';
 import { extractCommand, EXTRACT_USAGE } from './cli/extract.js';
 import { produceCommand } from './cli/produce.js';
 import { runCommand } from './cli/run.js';
@@ -9,6 +10,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   extract: extractCommand,
   run: runCommand,
   produce: produceCommand,
+  demo: demoCommand,
 };
 
 const HELP = `news-enricher <command> [options]
@@ -17,6 +19,7 @@ Commands:
   run       the streaming service: Kafka → entities → Elasticsearch + output topic
   produce   publish JSONL lines to a Kafka topic (key = the line's "id")
   extract   enrich JSONL articles from a file or stdin (no Kafka needed)
+  demo      local Kafka + Elasticsearch, sample articles through the service (npm run demo)
 
 Each command takes --help.
 
