@@ -1,0 +1,181 @@
+"""ONNX export, quantisation and fp16 conversion, the way published GLiNER exports are made.
+
+* fp32: gliner's own ``export_to_onnx`` (TorchScript exporter, opset 19,
+  ``dynamo=False``), so the graph has exactly the reference's I/O.
+* int8: ``onnxruntime.quantization.quantize_dynamic`` with the settings of
+  transformers.js ``scripts/quantize.py`` (the script behind the onnx-community
+  exports): ``model_int8`` = QInt8 weights, ``model_uint8`` = QUInt8 weights,
+  per-tensor (``per_channel=False``), ``reduce_range=False``, all op types of
+  ORT's IntegerOps registry (MatMul, Gather, LSTM, ... so the embedding table
+  is quantised too), ``EnableSubgraph`` and ``MatMulConstBOnly``; activations
+  are quantised dynamically to uint8 at run time.  (gliner's own
+  ``export_to_onnx(quantize=True)`` uses QUInt8 and writes
+  ``model_quantized.onnx``; we follow the published file names instead.)
+* fp16: ``onnxconverter_common.float16.convert_float_to_float16`` with
+  ``keep_io_types=True`` so the inputs and the ``logits`` output keep the
+  fp32 graph's types, then a check that ONNX Runtime can run it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from gliner.model import BaseGLiNER
+
+VARIANT_FILES: dict[str, str] = {
+    "fp32": "model.onnx",
+    "int8": "model_int8.onnx",
+    "uint8": "model_uint8.onnx",
+    "fp16": "model_fp16.onnx",
+}
+"""Variant name -> file name under ``onnx/`` (the onnx-community naming)."""
+
+OPSET = 19
+
+
+def export_fp32(model: BaseGLiNER, onnx_path: Path) -> Path:
+    """Export with gliner's ``export_to_onnx``; returns the temp folder holding its side files.
+
+    ``export_to_onnx`` also writes ``gliner_config.json`` and the tokenizer
+    (``save_pretrained``) next to the graph; the caller decides what to keep
+    and must delete the returned folder.
+    """
+    onnx_path.parent.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix=".gliner-export-", dir=onnx_path.parent.parent))
+    model.export_to_onnx(workdir, onnx_filename="model.onnx", quantize=False, opset=OPSET)
+    shutil.move(str(workdir / "model.onnx"), onnx_path)
+    return workdir
+
+
+def quantize_int8(src: Path, dst: Path, signed: bool = True) -> None:
+    """Dynamic 8-bit weight quantisation with transformers.js' settings (see module doc)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(
+        model_input=str(src),
+        model_output=str(dst),
+        weight_type=QuantType.QInt8 if signed else QuantType.QUInt8,
+        per_channel=False,
+        reduce_range=False,
+        extra_options={"EnableSubgraph": True, "MatMulConstBOnly": True},
+    )
+
+
+def _toposort(graph: onnx.GraphProto) -> None:
+    """Reorder nodes topologically in place (the fp16 converter appends its Cast nodes)."""
+    produced_by = {out: node for node in graph.node for out in node.output if out}
+    available = {i.name for i in graph.input} | {i.name for i in graph.initializer} | {""}
+    ordered: list[onnx.NodeProto] = []
+    done: set[int] = set()
+
+    def visit(node: onnx.NodeProto, stack: set[int]) -> None:
+        key = id(node)
+        if key in done:
+            return
+        if key in stack:
+            raise ValueError(f"cycle at node {node.name}")
+        stack.add(key)
+        for name in node.input:
+            if name not in available and name in produced_by:
+                visit(produced_by[name], stack)
+        stack.discard(key)
+        done.add(key)
+        ordered.append(node)
+
+    for node in list(graph.node):
+        visit(node, set())
+    del graph.node[:]
+    graph.node.extend(ordered)
+
+
+def _retarget_casts(graph: onnx.GraphProto) -> int:
+    """Make ``Cast(to=float)`` nodes whose output is typed float16 cast to float16 (recursing into If/Loop bodies)."""
+    fp16_values = {v.name for v in list(graph.value_info) + list(graph.output)
+                   if v.type.tensor_type.elem_type == onnx.TensorProto.FLOAT16}
+    changed = 0
+    for node in graph.node:
+        for attr in node.attribute:
+            if attr.type == onnx.AttributeProto.GRAPH:
+                changed += _retarget_casts(attr.g)
+            elif attr.type == onnx.AttributeProto.GRAPHS:
+                changed += sum(_retarget_casts(g) for g in attr.graphs)
+        if node.op_type != "Cast" or node.output[0] not in fp16_values:
+            continue
+        for attr in node.attribute:
+            if attr.name == "to" and attr.i == onnx.TensorProto.FLOAT:
+                attr.i = onnx.TensorProto.FLOAT16
+                changed += 1
+    return changed
+
+
+def convert_fp16(src: Path, dst: Path, op_block_list: list[str] | None = None) -> list[str]:
+    """fp32 -> fp16 weights and activations, fp32 I/O kept; returns the op types left in fp32.
+
+    ``op_block_list`` extends the converter's default block list; ``LSTM``
+    always stays in fp32 (ONNX Runtime's CPU LSTM kernel is float32-only).
+    onnxconverter-common 1.16 retypes the output of every ``Cast(to=float)``
+    node as float16 but leaves its ``to`` attribute alone (older releases
+    rewrote it), so ONNX Runtime rejects the graph; :func:`_retarget_casts`
+    restores the old behaviour.  (Blocking ``Cast`` instead makes the 1.16
+    converter loop forever inserting Casts in front of its own Casts.)
+    """
+    from onnxconverter_common import float16
+
+    blocked = sorted(set(float16.DEFAULT_OP_BLOCK_LIST) | {"LSTM"} | set(op_block_list or ()))
+    model = onnx.load(str(src))
+    converted = float16.convert_float_to_float16(model, keep_io_types=True, op_block_list=blocked)
+    _retarget_casts(converted.graph)
+    _toposort(converted.graph)
+    onnx.save(converted, str(dst))
+    return blocked
+
+
+def run_session(path: Path, feeds: dict[str, np.ndarray]) -> np.ndarray:
+    """Run an ONNX file on CPU with gliner's session options; returns ``logits``."""
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3  # fp16 graphs log harmless "can't constant fold" warnings
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    names = {i.name for i in session.get_inputs()}
+    return session.run(["logits"], {k: v for k, v in feeds.items() if k in names})[0]
+
+
+def reference_feeds(model: BaseGLiNER, texts: list[str], labels: list[str]) -> dict[str, np.ndarray]:
+    """The exact ONNX feeds the reference pipeline builds for ``texts`` in one batch."""
+    prepared = model.prepare_batch(texts, labels)
+    batch = model.collate_batch(prepared["input_x"], prepared["entity_types"], model.create_collator())
+    names = model._get_onnx_input_spec()["input_names"]
+    return {name: batch[name].cpu().numpy() for name in names}
+
+
+def verify_variants(model: BaseGLiNER, onnx_dir: Path, variants: list[str],
+                    texts: list[str], labels: list[str]) -> dict[str, Any]:
+    """Run every variant on the same padded batch; report I/O types and max |diff| to fp32 ORT and torch."""
+    import torch
+
+    feeds = reference_feeds(model, texts, labels)
+    with torch.no_grad():
+        torch_logits = model.model(**{k: torch.from_numpy(v) for k, v in feeds.items()}).logits.float().numpy()
+    reference = run_session(onnx_dir / VARIANT_FILES["fp32"], feeds)
+    report: dict[str, Any] = {
+        "texts": texts,
+        "labels": labels,
+        "logits_shape": list(reference.shape),
+        "fp32_vs_torch_max_abs_diff": float(np.abs(reference - torch_logits).max()),
+    }
+    for variant in variants:
+        path = onnx_dir / VARIANT_FILES[variant]
+        logits = run_session(path, feeds)
+        output_type = onnx.load(str(path), load_external_data=False).graph.output[0].type.tensor_type.elem_type
+        report[variant] = {
+            "file": f"onnx/{path.name}",
+            "output_type": onnx.TensorProto.DataType.Name(output_type),
+            "max_abs_diff_vs_fp32": float(np.abs(logits - reference).max()),
+        }
+    return report

@@ -1,0 +1,87 @@
+"""From an in-memory GLiNER to a finished model folder (shared by build and export)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from gliner.model import BaseGLiNER
+
+from . import model_folder, onnx_export
+
+VERIFY_TEXTS = [
+    "Angela Merkel visited the Volkswagen plant in Wolfsburg on 3 March 2021.",
+    "Apple shares fell.",
+]
+VERIFY_LABELS = ["person", "organization", "location", "date"]
+
+ENGINE_NULL_FIELDS = ("labels_encoder", "labels_decoder", "relations_layer")
+
+
+def normalize_config(model: BaseGLiNER) -> None:
+    """Give uni-encoder configs explicit nulls for the fields an engine checks.
+
+    ``UniEncoderSpanConfig`` and friends do not define ``labels_encoder``,
+    ``labels_decoder`` or ``relations_layer``, so a config loaded from a legacy
+    checkpoint would be saved without them; an engine then cannot tell "absent"
+    from "null".  Setting them to ``None`` is what ``GLiNERConfig`` does.
+    """
+    for name in ENGINE_NULL_FIELDS:
+        if not hasattr(model.config, name):
+            setattr(model.config, name, None)
+
+
+def parse_variants(text: str) -> list[str]:
+    variants = [v.strip() for v in text.split(",") if v.strip()]
+    unknown = [v for v in variants if v not in onnx_export.VARIANT_FILES]
+    if unknown:
+        raise ValueError(f"unknown variants {unknown}; choose from {sorted(onnx_export.VARIANT_FILES)}")
+    if "fp32" not in variants:
+        variants.insert(0, "fp32")  # every other variant is derived from the fp32 graph
+    return variants
+
+
+def clean_outputs(out_dir: Path) -> None:
+    """Remove what a previous build wrote, so stale variants never survive a rebuild."""
+    shutil.rmtree(out_dir / "onnx", ignore_errors=True)
+    for name in ("gliner_config.json", "BUILD_INFO.json"):
+        (out_dir / name).unlink(missing_ok=True)
+
+
+def write_folder(model: BaseGLiNER, out_dir: Path, variants: list[str],
+                 tokenizer_source: Path | None, tokenizer_mode: str = "copy",
+                 verify: bool = True) -> dict[str, Any]:
+    """Export ``model`` to ``out_dir`` in the Hugging Face layout; returns a report.
+
+    ``tokenizer_source`` None means: keep the tokenizer files gliner's export
+    wrote with ``save_pretrained`` (the case for checkpoints that ship none).
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    clean_outputs(out_dir)
+    normalize_config(model)
+    onnx_dir = out_dir / "onnx"
+    fp32_path = onnx_dir / onnx_export.VARIANT_FILES["fp32"]
+
+    workdir = onnx_export.export_fp32(model, fp32_path)
+    try:
+        config = model_folder.install_config(workdir / "gliner_config.json", out_dir)
+        if tokenizer_source is None:
+            tokenizer_files = model_folder.install_tokenizer(out_dir, workdir, "copy")
+        else:
+            tokenizer_files = model_folder.install_tokenizer(out_dir, tokenizer_source, tokenizer_mode)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    report: dict[str, Any] = {"tokenizer_files": tokenizer_files, "tokenizer_mode": tokenizer_mode}
+    for variant in variants:
+        target = onnx_dir / onnx_export.VARIANT_FILES[variant]
+        if variant in ("int8", "uint8"):
+            onnx_export.quantize_int8(fp32_path, target, signed=variant == "int8")
+        elif variant == "fp16":
+            report["fp16_fp32_op_types"] = onnx_export.convert_fp16(fp32_path, target)
+    if verify:
+        report["verification"] = onnx_export.verify_variants(
+            model, onnx_dir, [v for v in variants if v != "fp32"], VERIFY_TEXTS, VERIFY_LABELS)
+    report["config"] = {name: config[name] for name in model_folder.REQUIRED_CONFIG_FIELDS}
+    return report

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Create models/.venv (if absent) and install the pinned reference stack from models/requirements.txt.
+# Idempotent: re-running only installs what is missing or at a different version.
+#   PYTHON=python3.11 models/setup.sh        # choose the interpreter (3.11 is what the pins were tested with)
+set -euo pipefail
+cd "$(dirname "$0")"
+PYTHON="${PYTHON:-$(command -v python3.11 || command -v python3)}"
+if [ ! -x .venv/bin/python ]; then
+  echo "[setup] creating models/.venv with $PYTHON ($("$PYTHON" --version 2>&1))"
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --disable-pip-version-check --quiet -r requirements.txt
+.venv/bin/python - <<'PY'
+import importlib.metadata as md
+for name in ("gliner", "transformers", "tokenizers", "torch", "onnxruntime", "onnx", "onnxconverter-common"):
+    print(f"[setup] {name}=={md.version(name)}")
+PY
