@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Rebuild every committed GLiNER test fixture with one command:
+#   - test/fixtures/models/tiny-span  (span/markerV0, fp32 + dynamic int8) and tiny-token (token_level, fp32),
+#     tokenizer files relative-symlinked to test/fixtures/tokenizer/
+#   - test/fixtures/parity/cases.jsonl
+#   - test/fixtures/parity/golden-tiny-span.jsonl, golden-tiny-token.jsonl (case batch sizes) and
+#     golden-tiny-span-int8.jsonl (model_int8.onnx, every case at batch size 1)
+# Needs models/.venv (models/setup.sh); runs offline.  SEED overrides the weight seed (default 20240601).
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+PY=models/.venv/bin/python
+SEED="${SEED:-20240601}"
+MODELS=test/fixtures/models
+PARITY=test/fixtures/parity
+
+$PY models/build_random_model.py --preset tiny-span --out "$MODELS/tiny-span" --variants fp32,int8 \
+  --seed "$SEED" --tokenizer test/fixtures/tokenizer --tokenizer-mode symlink
+$PY models/build_random_model.py --preset tiny-token --out "$MODELS/tiny-token" --variants fp32 \
+  --seed "$SEED" --tokenizer test/fixtures/tokenizer --tokenizer-mode symlink
+
+$PY models/make_cases.py --out "$PARITY/cases.jsonl"
+
+$PY models/golden.py --model "$MODELS/tiny-span" --cases "$PARITY/cases.jsonl" \
+  --out "$PARITY/golden-tiny-span.jsonl" --torch-check
+$PY models/golden.py --model "$MODELS/tiny-token" --cases "$PARITY/cases.jsonl" \
+  --out "$PARITY/golden-tiny-token.jsonl" --torch-check
+$PY models/golden.py --model "$MODELS/tiny-span" --variant model_int8.onnx --batch-size-override 1 \
+  --cases "$PARITY/cases.jsonl" --out "$PARITY/golden-tiny-span-int8.jsonl"
+
+ls -l "$MODELS"/*/onnx/*.onnx "$PARITY"/*.jsonl
