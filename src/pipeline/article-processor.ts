@@ -13,6 +13,9 @@ import type { Limiter } from './limiter.js';
 import type { PipelineMetrics } from './metrics.js';
 import { fits, outputRecord } from './records.js';
 
+/** Longest article id, in UTF-8 bytes (Elasticsearch's `_id` limit). */
+export const MAX_ID_BYTES = 512;
+
 /** Thrown when processing stopped for a reason that is not the message's fault. */
 export class ProcessingStopped extends Error {
   constructor(readonly fate: Extract<Fate, { kind: 'abandon' | 'fatal' }>) {
@@ -63,6 +66,11 @@ export class ArticleProcessor {
       const fate = classifyFailure(err, 0, 'MESSAGE_SCHEMA');
       if (fate.kind === 'dead') return { kind: 'dead', error: fate.error };
       throw new ProcessingStopped(fate.kind === 'retry' ? { kind: 'fatal', error: fate.error } : fate);
+    }
+    const idBytes = Buffer.byteLength(article.id, 'utf8');
+    if (idBytes > MAX_ID_BYTES) {
+      // Elasticsearch refuses a whole bulk request over one such id, so it never gets there.
+      return { kind: 'dead', error: new EnricherError('MESSAGE_SCHEMA', `id is ${idBytes} bytes; ids are limited to ${MAX_ID_BYTES} UTF-8 bytes`) };
     }
     const keyText = key?.toString('utf8');
     if (keyText !== article.id) this.options.metrics.unkeyed.inc();

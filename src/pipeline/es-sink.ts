@@ -189,9 +189,21 @@ export class EsSink {
 
   private async writeChunk(docs: readonly EsDocument[], results: Map<EsDocument, EsDocumentResult>, signal: AbortSignal): Promise<void> {
     let pending = docs;
+    let refused: { status: number; message: string } | undefined;
     await retry(
       async () => {
-        const retryable = await this.bulkOnce(pending, results, signal);
+        let retryable: EsDocument[];
+        try {
+          retryable = await this.bulkOnce(pending, results, signal);
+        } catch (err) {
+          // A whole request refused as invalid (400, 413): some document in it is the cause.
+          const status = err instanceof EnricherError ? Number(err.context['status'] ?? 0) : 0;
+          if (status === 400 || status === 413) {
+            refused = { status, message: err instanceof Error ? err.message : String(err) };
+            return;
+          }
+          throw err;
+        }
         if (retryable.length > 0) {
           pending = retryable;
           throw new EnricherError('ES_UNAVAILABLE', `${retryable.length} of ${docs.length} document(s) need a retry`);
@@ -203,6 +215,21 @@ export class EsSink {
         onRetry: (err, attempt, delayMs) => this.onFailure('bulk', err, attempt, delayMs),
       },
     );
+    if (refused !== undefined) {
+      // Bisect until the refused document is alone, then reject it (dead-letter) and keep the rest.
+      if (pending.length === 1) {
+        const doc = pending[0]!;
+        results.set(doc, {
+          kind: 'rejected',
+          error: new EnricherError('ES_DOCUMENT_REJECTED', `Elasticsearch refused the request: ${refused.message}`, { context: { articleId: doc.id, status: refused.status } }),
+        });
+      } else {
+        const mid = Math.ceil(pending.length / 2);
+        await this.writeChunk(pending.slice(0, mid), results, signal);
+        await this.writeChunk(pending.slice(mid), results, signal);
+      }
+      return;
+    }
     if (this.options.health.set('elasticsearch', true)) this.log.info('Elasticsearch reachable again');
   }
 

@@ -67,6 +67,10 @@ export class Source {
       heartbeatInterval: options.heartbeatIntervalMs,
       rebalanceTimeout: Math.max(60_000, options.sessionTimeoutMs),
       readUncommitted: false,
+      // kafkajs sleeps this long when every partition is paused before it looks again, so it
+      // bounds how late consumption resumes after backpressure (default 5 s); it is also the
+      // broker's long-poll wait on an idle topic.
+      maxWaitTimeInMs: 250,
       allowAutoTopicCreation: false,
       retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: 10 },
     });
