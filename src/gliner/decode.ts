@@ -7,10 +7,16 @@ import type { WordSpan } from './greedy.js';
  * Scores are float32 sigmoids, as torch computes them.
  */
 
-/** float32 sigmoid. */
+/**
+ * Sigmoid as torch computes it on float32 tensors: every operation rounded to float32,
+ * `1 / (1 + exp(-x))`. Saturated logits must tie exactly as they do in the reference
+ * (16.03 and 16.34 both give 0.99999988), or greedy selection breaks ties differently.
+ */
 export function sigmoid32(x: number): number {
-  return Math.fround(1 / (1 + Math.exp(-x)));
+  const f = Math.fround;
+  return f(1 / f(1 + f(Math.exp(-x))));
 }
+
 
 /** A logit below this cannot have a sigmoid above `threshold`: skips exp() for most cells. */
 function logitFloor(threshold: number): number {
@@ -33,6 +39,8 @@ export function spanCandidates(
 ): WordSpan[] {
   const [, W, K, C] = dims as [number, number, number, number];
   const floor = logitFloor(threshold);
+  // `probs > threshold` on a float32 tensor compares in float32 (0.1 becomes 0.100000001).
+  const t32 = Math.fround(threshold);
   const out: WordSpan[] = [];
   const rowBase = b * W * K * C;
   for (let s = 0; s < n; s++) {
@@ -43,7 +51,7 @@ export function spanCandidates(
         const x = logits[base + c]!;
         if (x <= floor) continue;
         const p = sigmoid32(x);
-        if (p > threshold) out.push({ start: s, end: s + k, label: c, score: p });
+        if (p > t32) out.push({ start: s, end: s + k, label: c, score: p });
       }
     }
   }
@@ -70,7 +78,9 @@ export function detectTokenLayout(dims: readonly number[], B: number, W: number,
  * start[i,c] > thr, end[j,c] > thr, j ≥ i, and no inside[i..j, c] is < thr; its score is
  * min(inside[i..j], start[i], end[j]). Order: starts in (position, class) order, then ends
  * by position, as the reference's nested loops produce them. Positions ≥ n (padding of
- * shorter rows) are never used.
+ * shorter rows) are never used: the reference does use them and then crashes mapping
+ * such spans to characters. Start/end are compared in float32 (torch.where), inside
+ * scores in double (a Python loop), as in the reference.
  */
 export function tokenCandidates(
   logits: Float32Array,
@@ -89,18 +99,19 @@ export function tokenCandidates(
   const START = 0;
   const END = 1;
   const INSIDE = 2;
+  const t32 = Math.fround(threshold);
   const out: WordSpan[] = [];
   for (let i = 0; i < n; i++) {
     for (let c = 0; c < C; c++) {
       const startScore = sigmoid32(at(START, i, c));
-      if (!(startScore > threshold)) continue;
+      if (!(startScore > t32)) continue;
       let minInside = Infinity;
       for (let j = i; j < n; j++) {
         const inside = sigmoid32(at(INSIDE, j, c));
         if (inside < threshold) break;
         if (inside < minInside) minInside = inside;
         const endScore = sigmoid32(at(END, j, c));
-        if (endScore > threshold) {
+        if (endScore > t32) {
           out.push({ start: i, end: j, label: c, score: Math.min(minInside, startScore, endScore) });
         }
       }
