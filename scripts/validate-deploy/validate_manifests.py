@@ -129,13 +129,15 @@ def check_references(docs, report):
         http_port = int(env_data.get("HTTP_PORT", "8080"))
         if ports.get("http") != http_port:
             report.error(f"Deployment/{dname}: containerPort 'http' ({ports.get('http')}) differs from HTTP_PORT ({http_port})")
+        before = report.errors
         for probe, path in (("startupProbe", "/healthz"), ("readinessProbe", "/readyz"), ("livenessProbe", "/healthz")):
             p = main.get(probe, {}).get("httpGet")
             if not p:
                 report.error(f"Deployment/{dname}: no {probe}")
             elif p.get("path") != path or (p.get("port") not in ports and p.get("port") not in ports.values()):
                 report.error(f"Deployment/{dname}: {probe} should GET {path} on a declared port (has {p})")
-        report.ok(f"Deployment/{dname}: probes /healthz (startup, liveness) and /readyz (readiness) on port http={http_port}")
+        if report.errors == before:
+            report.ok(f"Deployment/{dname}: probes /healthz (startup, liveness) and /readyz (readiness) on port http={http_port}")
         grace_ms = int(env_data.get("SHUTDOWN_GRACE_MS", "30000"))
         tgps = pspec.get("terminationGracePeriodSeconds", 30)
         need = grace_ms / 1000 + FORCE_EXIT_SLACK_S + MARGIN_S
