@@ -62,6 +62,7 @@ export class Pipeline implements SourceHandler {
   private commitTimer: NodeJS.Timeout | undefined;
   private failed = false;
   private readonly drainWaiters = new Set<() => void>();
+  private readonly roomWaiters = new Set<() => void>();
 
   constructor(private readonly o: PipelineOptions) {
     const { config } = o;
@@ -113,7 +114,7 @@ export class Pipeline implements SourceHandler {
 
   // ---- SourceHandler ------------------------------------------------------------------------
 
-  onBatch(batch: SourceBatch): void {
+  async onBatch(batch: SourceBatch): Promise<void> {
     const { partition } = batch;
     let lane = this.lanes.get(partition);
     if (lane === undefined) {
@@ -132,7 +133,9 @@ export class Pipeline implements SourceHandler {
       }
       if (this.inFlight >= this.highWater) {
         this.o.source.setBackpressure(true);
-        break;
+        // Keep the batch and wait for room (heartbeating) rather than dropping and refetching it.
+        if (!(await this.waitForRoom(batch, lane))) break;
+        if (!this.admitting || lane.revoked || !batch.usable()) break;
       }
       if (!this.firstSeen.has(partition)) this.firstSeen.set(partition, offset);
       // Copies: kafkajs values are slices of the whole fetch response, which must not stay alive.
@@ -142,6 +145,30 @@ export class Pipeline implements SourceHandler {
       this.startProcessing(entry);
     }
     this.updateGauges(lane);
+  }
+
+  /** Waits until the queue drained below the low-water mark; false when admission should stop instead. */
+  private async waitForRoom(batch: SourceBatch, lane: PartitionLane): Promise<boolean> {
+    const beat = Math.max(100, Math.floor(this.o.config.kafka.heartbeatIntervalMs / 2));
+    while (this.o.source.backpressured) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, beat);
+        this.roomWaiters.add(done);
+        function done(): void {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      if (!this.admitting || lane.revoked || !batch.usable()) return false;
+      try {
+        await batch.heartbeat();
+      } catch (err) {
+        // A rebalance started: give control back to kafkajs, which rejoins the group.
+        this.log.debug({ err, partition: lane.partition }, 'heartbeat failed while waiting for room');
+        return false;
+      }
+    }
+    return true;
   }
 
   onAssignment({ added, revoked, retained }: { added: number[]; revoked: number[]; retained: number[] }): void {
@@ -290,7 +317,10 @@ export class Pipeline implements SourceHandler {
   private updateBackpressure(): void {
     const n = this.inFlight;
     this.o.metrics.queueDepth.set(n);
-    if (this.admitting && this.o.source.backpressured && n <= this.lowWater) this.o.source.setBackpressure(false);
+    if (this.admitting && this.o.source.backpressured && n <= this.lowWater) {
+      this.o.source.setBackpressure(false);
+      this.wakeRoomWaiters();
+    }
   }
 
   private updateGauges(lane: PartitionLane): void {
@@ -303,6 +333,11 @@ export class Pipeline implements SourceHandler {
 
   // ---- stopping -----------------------------------------------------------------------------
 
+  private wakeRoomWaiters(): void {
+    for (const w of this.roomWaiters) w();
+    this.roomWaiters.clear();
+  }
+
   private drained(): void {
     if (this.inFlight > 0) return;
     for (const w of this.drainWaiters) w();
@@ -313,6 +348,7 @@ export class Pipeline implements SourceHandler {
   async drain(timeoutMs: number): Promise<boolean> {
     this.admitting = false;
     this.o.source.setBackpressure(true);
+    this.wakeRoomWaiters();
     if (this.inFlight === 0) return true;
     let timer: NodeJS.Timeout | undefined;
     const done = await Promise.race([
@@ -340,6 +376,7 @@ export class Pipeline implements SourceHandler {
     if (this.failed) return;
     this.failed = true;
     this.admitting = false;
+    this.wakeRoomWaiters();
     this.log.fatal({ err: error, code: error.code }, 'pipeline cannot continue');
     this.o.onFatal(error);
   }

@@ -31,7 +31,8 @@ export interface Entry {
  * Revoking a lane aborts its pending work; nothing of it is committed afterwards.
  */
 export class PartitionLane {
-  private entries: Entry[] = [];
+  /** Admitted entries in offset order; slots before `head` are released (cleared for the GC). */
+  private entries: Array<Entry | undefined> = [];
   private head = 0;
   readonly tracker: OffsetTracker;
   private readonly controller = new AbortController();
@@ -98,7 +99,11 @@ export class PartitionLane {
   /** Marks entries done (their effects are applied) and drops them from the head. */
   release(done: readonly Entry[]): void {
     for (const e of done) this.tracker.complete(e.offset);
-    while (this.head < this.entries.length && !this.tracker.isPending(this.entries[this.head]!.offset)) this.head += 1;
+    while (this.head < this.entries.length && !this.tracker.isPending(this.entries[this.head]!.offset)) {
+      // Released entries hold message bytes and enriched JSON: let them go now, not at compaction.
+      this.entries[this.head] = undefined;
+      this.head += 1;
+    }
     if (this.head > 256 && this.head * 2 > this.entries.length) {
       this.entries = this.entries.slice(this.head);
       this.head = 0;

@@ -14,11 +14,18 @@ export interface SourceBatch {
   readonly resolveOffset: (offset: string) => void;
   /** False once the consumer stops or the partition was seeked: stop admitting. */
   readonly usable: () => boolean;
+  /** Keeps the group membership alive while the handler waits; rejects when a rebalance started. */
+  readonly heartbeat: () => Promise<void>;
 }
 
-/** What the source tells the pipeline. Calls are synchronous; the pipeline never throws back. */
+/** What the source tells the pipeline; the pipeline never throws back. */
 export interface SourceHandler {
-  onBatch(batch: SourceBatch): void;
+  /**
+   * Admits a fetched batch. May wait (heartbeating) while the queue is full: kafkajs does not
+   * fetch again until it returns, so a full queue holds the fetched batch instead of dropping
+   * and refetching it.
+   */
+  onBatch(batch: SourceBatch): Promise<void>;
   /** After every group (re)join: partitions gained, lost and kept by this member. */
   onAssignment(change: { added: number[]; revoked: number[]; retained: number[] }): void;
   /** The consumer stopped for good (kafkajs gave up restarting it). */
@@ -42,7 +49,9 @@ export interface SourceOptions {
  * auto-commit. `resolveOffset` only moves the fetch position (kafkajs refetches anything
  * unresolved); what is committed comes from the pipeline's offset trackers through
  * `commit()`, for partitions this member owns. Pausing is computed, not toggled: a partition
- * is paused while backpressure is on or while it is held (exactly-once fencing).
+ * is paused while backpressure is on or while it is held (exactly-once fencing). While the
+ * queue is full the pipeline waits inside `eachBatch`, calling `heartbeat()`, so kafkajs
+ * neither fetches more nor lets the session expire.
  */
 export class Source {
   private readonly consumer: Consumer;
@@ -146,18 +155,19 @@ export class Source {
     });
   }
 
-  private async eachBatch({ batch, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async eachBatch({ batch, resolveOffset, isRunning, isStale, heartbeat }: EachBatchPayload): Promise<void> {
     if (batch.topic !== this.options.topic) return;
     this.options.metrics.fetchBatchSize.observe(batch.messages.length);
     // A batch fetched under a previous generation for a partition we lost: ignore it.
     if (!this.assignedSet.has(batch.partition) || this.held.has(batch.partition)) return;
     try {
-      this.handler?.onBatch({
+      await this.handler?.onBatch({
         partition: batch.partition,
         messages: batch.messages,
         highWatermark: batch.highWatermark,
         resolveOffset,
         usable: () => this.running && isRunning() && !isStale() && this.assignedSet.has(batch.partition) && !this.held.has(batch.partition),
+        heartbeat,
       });
     } catch (err) {
       // Never let an exception reach kafkajs (it would restart the consumer): it is a bug.

@@ -1,0 +1,63 @@
+/**
+ * Rebalance: a second service process joins the group in the middle of the stream and
+ * leaves again (SIGTERM) before the end. Partitions move both ways; nothing is lost.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEsClient, EsResources, waitFor } from '../helpers/es.js';
+import { consumeAll, produce } from '../helpers/kafka.js';
+import { generateArticles } from '../support/news.js';
+import { allIds, createPipelineTopics, deletePipelineTopics, esCount, jsonMessages, serviceEnv, trackEs, uniquePipelineNames } from '../support/pipeline.js';
+import { ServiceProcess } from '../support/service-process.js';
+
+const N = 1500;
+
+describe('rebalance: a second consumer joins and leaves mid-run', () => {
+  const names = uniquePipelineNames('rebalance');
+  const es = createEsClient();
+  const resources = new EsResources(es);
+  const ids = generateArticles(N, { seed: 9, longEvery: 0, shortSentences: [2, 4], idPrefix: 'reb' }).map((a) => a.id);
+  const env = serviceEnv(names, { LOG_LEVEL: 'info', QUEUE_MAX_ARTICLES: '32', KAFKA_SESSION_TIMEOUT_MS: '6000' });
+
+  beforeAll(async () => {
+    trackEs(resources, names);
+    await createPipelineTopics(names, { partitions: 4 });
+    await produce(names.input, jsonMessages(generateArticles(N, { seed: 9, longEvery: 0, shortSentences: [2, 4], idPrefix: 'reb' })));
+  });
+
+  afterAll(async () => {
+    await deletePipelineTopics(names);
+    await resources.cleanup();
+    await es.close();
+  });
+
+  it('loses nothing while partitions move to the newcomer and back', async () => {
+    const a = ServiceProcess.start('a', env);
+    let b: ServiceProcess | undefined;
+    try {
+      await a.started();
+      await waitFor(async () => (await esCount(es, names.index)) >= N / 10, { timeoutMs: 60_000, intervalMs: 100, description: 'progress by a alone' });
+      b = ServiceProcess.start('b', env);
+      const bPort = await b.started();
+      // b owns partitions and gets work done before it leaves.
+      await b.waitForLog((l) => l.msg === 'joined group' && Array.isArray(l['added']) && (l['added'] as unknown[]).length > 0, 30_000, 'b assigned partitions');
+      await waitFor(async () => (await b!.metric(bPort, 'enricher_messages_out_total')) >= 20, { timeoutMs: 60_000, intervalMs: 100, description: 'b delivered articles' });
+      const before = await esCount(es, names.index);
+      expect(before, 'b joined mid-run').toBeLessThan(N);
+      b.kill('SIGTERM');
+      expect((await b.exited).code, b.tail()).toBe(0);
+      await waitFor(async () => (await esCount(es, names.index)) >= N, { timeoutMs: 180_000, intervalMs: 250, description: 'all documents' });
+      // a saw its partitions revoked when b joined, and got them back when b left.
+      const joins = a.lines.filter((l) => l.msg === 'joined group');
+      expect(joins.length, a.tail()).toBeGreaterThanOrEqual(3);
+      expect(joins.some((l) => (l['revoked'] as unknown[]).length > 0)).toBe(true);
+    } finally {
+      b?.kill('SIGTERM');
+      a.kill('SIGTERM');
+      expect((await a.exited).code, a.tail()).toBe(0);
+    }
+    const indexed = await allIds(es, names.index);
+    expect(indexed.sort()).toEqual([...ids].sort());
+    const out = await consumeAll(names.output, { until: (ms) => new Set(ms.map((m) => m.key)).size >= N, timeoutMs: 60_000 });
+    expect(new Set(out.map((m) => m.key)).size).toBe(N);
+  }, 300_000);
+});
