@@ -61,6 +61,12 @@ export class PipelineMetrics {
     buckets: [1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144],
     registers: [this.registry],
   });
+  readonly inferenceBatchItems = new Histogram({
+    name: 'enricher_inference_batch_windows',
+    help: 'Windows per inference batch (the worker pool batches windows of many articles).',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+    registers: [this.registry],
+  });
   readonly inferenceSeconds = new Histogram({
     name: 'enricher_inference_duration_seconds',
     help: 'Time from handing an article to the extractor to its entities.',

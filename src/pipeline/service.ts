@@ -118,7 +118,8 @@ export class EnricherService {
       logger,
     });
 
-    this.extractor = this.options.extractor ?? (await createExtractor(config, logger));
+    this.extractor =
+      this.options.extractor ?? (await createExtractor(config, logger, { onBatch: (b) => this.metrics.inferenceBatchItems.observe(b.items) }));
     this.health.set('model', true);
     signal.throwIfAborted();
 

@@ -6,33 +6,12 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEsClient, EsResources, waitFor } from '../helpers/es.js';
-import { produce, sharedKafka, uniqueGroupId } from '../helpers/kafka.js';
+import { produce } from '../helpers/kafka.js';
 import { generateArticles } from '../support/news.js';
-import { allIds, createPipelineTopics, deletePipelineTopics, esCount, jsonMessages, serviceEnv, trackEs, uniquePipelineNames, type PipelineNames } from '../support/pipeline.js';
+import { allIds, createPipelineTopics, deletePipelineTopics, esCount, jsonMessages, readCommittedKeys, serviceEnv, trackEs, uniquePipelineNames, type PipelineNames } from '../support/pipeline.js';
 import { ServiceProcess } from '../support/service-process.js';
 
 const N = 600;
-
-/** Reads a topic (read_committed) until `min` records arrived and then `quietMs` passed without more. */
-async function readAll(topic: string, min: number, quietMs = 3000): Promise<string[]> {
-  const keys: string[] = [];
-  let last = Date.now();
-  const consumer = sharedKafka().consumer({ groupId: uniqueGroupId('read'), readUncommitted: false, maxWaitTimeInMs: 200 });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        keys.push(message.key?.toString() ?? '');
-        last = Date.now();
-      },
-    });
-    await waitFor(() => keys.length >= min && Date.now() - last >= quietMs, { timeoutMs: 90_000, intervalMs: 100, description: `${min} records on ${topic}` });
-  } finally {
-    await consumer.disconnect();
-  }
-  return keys;
-}
 
 async function crashAndRecover(names: PipelineNames, exactlyOnce: boolean, es: ReturnType<typeof createEsClient>): Promise<{ ids: string[]; output: string[]; killedAt: number }> {
   await createPipelineTopics(names, { partitions: 3 });
@@ -65,7 +44,7 @@ async function crashAndRecover(names: PipelineNames, exactlyOnce: boolean, es: R
     await waitFor(async () => (await esCount(es, names.index)) >= N, { timeoutMs: 180_000, intervalMs: 250, description: `${N} documents after the restart` });
     mark('all documents indexed');
     const ids = await allIds(es, names.index);
-    const output = await readAll(names.output, N);
+    const output = await readCommittedKeys(names.output, N);
     mark('output read');
     return { ids, output, killedAt };
   } finally {

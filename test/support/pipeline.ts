@@ -7,8 +7,8 @@ import type { Client } from '@elastic/elasticsearch';
 import type { Message } from 'kafkajs';
 import { loadConfig } from '../../src/config-load.js';
 import type { Config } from '../../src/config.js';
-import { elasticsearchUrl, type EsResources } from '../helpers/es.js';
-import { createTopic, deleteTopics, kafkaBrokers, uniqueName, withAdmin } from '../helpers/kafka.js';
+import { elasticsearchUrl, waitFor, type EsResources } from '../helpers/es.js';
+import { createTopic, deleteTopics, kafkaBrokers, sharedKafka, uniqueGroupId, uniqueName, withAdmin } from '../helpers/kafka.js';
 import { REPO_ROOT } from '../helpers/services.js';
 
 export const TINY_SPAN = `${REPO_ROOT}test/fixtures/models/tiny-span`;
@@ -127,20 +127,26 @@ export async function committedOffsets(groupId: string, topic: string): Promise<
   return out;
 }
 
-/** Input offsets of produced messages, by article id (from the produce results). */
-export interface Placement {
-  readonly partition: number;
-  readonly offset: number;
-}
-
-/** Where each message landed: with one send per message list, kafkajs reports base offsets per partition. */
-export async function placements(topic: string, ids: readonly string[], idOf: (value: string) => string | undefined): Promise<Map<string, Placement>> {
-  const { consumeAll } = await import('../helpers/kafka.js');
-  const msgs = await consumeAll(topic, { until: ids.length, timeoutMs: 60_000 });
-  const out = new Map<string, Placement>();
-  for (const m of msgs) {
-    const id = m.value === null ? undefined : idOf(m.value);
-    if (id !== undefined) out.set(id, { partition: m.partition, offset: Number(m.offset) });
+/**
+ * Keys of every record of a topic for a read_committed consumer: reads until `min` records
+ * arrived and then `quietMs` passed without more (duplicates, if any, are already in the log).
+ */
+export async function readCommittedKeys(topic: string, min: number, quietMs = 3000): Promise<string[]> {
+  const keys: string[] = [];
+  let last = Date.now();
+  const consumer = sharedKafka().consumer({ groupId: uniqueGroupId('read'), readUncommitted: false, maxWaitTimeInMs: 200 });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        keys.push(message.key?.toString() ?? '');
+        last = Date.now();
+      },
+    });
+    await waitFor(() => keys.length >= min && Date.now() - last >= quietMs, { timeoutMs: 90_000, intervalMs: 100, description: `${min} records on ${topic}` });
+  } finally {
+    await consumer.disconnect();
   }
-  return out;
+  return keys;
 }
