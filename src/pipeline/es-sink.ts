@@ -79,6 +79,8 @@ export interface EsSinkOptions {
 /** Writes enriched articles to Elasticsearch: template at start, one bulk per sink round. */
 export class EsSink {
   private readonly log: Logger;
+  /** A bulk is being retried: the probe must not report healthy over it. */
+  private writesFailing = false;
 
   constructor(
     readonly client: Client,
@@ -165,6 +167,7 @@ export class EsSink {
 
   private onFailure(stage: string, err: unknown, attempt: number, delayMs: number): void {
     const e = isEnricherError(err) ? err : classifyRequestError(err);
+    if (stage === 'bulk') this.writesFailing = true;
     this.options.metrics.retries.inc({ stage: `es-${stage}`, code: e.code });
     if (this.options.health.set('elasticsearch', false, e.message)) this.log.error({ err: e, code: e.code }, 'Elasticsearch unavailable; pausing until it is back');
     else this.log.warn({ code: e.code, message: e.message, attempt, retryInMs: delayMs }, 'Elasticsearch still unavailable');
@@ -230,6 +233,7 @@ export class EsSink {
       }
       return;
     }
+    this.writesFailing = false;
     if (this.options.health.set('elasticsearch', true)) this.log.info('Elasticsearch reachable again');
   }
 
@@ -286,16 +290,25 @@ export class EsSink {
     return retryable;
   }
 
-  /** Reachability probe for readiness while idle (the test distribution has no HEAD /). */
+  /**
+   * Reachability probe for readiness between writes (the test distribution has no HEAD /).
+   * Any answer below 500 other than 429 counts as reachable — an API key allowed to write may
+   * not be allowed to read cluster health. It never reports healthy while a bulk is failing.
+   */
   async probe(signal?: AbortSignal): Promise<boolean> {
+    let reachable: boolean;
+    let detail = '';
     try {
       await this.client.cluster.health({ timeout: '1s' }, { requestTimeout: 3000, ...(signal ? { signal } : {}) });
-      if (this.options.health.set('elasticsearch', true)) this.log.info('Elasticsearch reachable again');
-      return true;
+      reachable = true;
     } catch (err) {
-      this.options.health.set('elasticsearch', false, classifyRequestError(err).message);
-      return false;
+      const status = err instanceof errors.ResponseError ? (err.statusCode ?? 0) : 0;
+      reachable = status > 0 && status < 500 && status !== 429;
+      detail = classifyRequestError(err).message;
     }
+    if (!reachable) this.options.health.set('elasticsearch', false, detail);
+    else if (!this.writesFailing && this.options.health.set('elasticsearch', true)) this.log.info('Elasticsearch reachable again');
+    return reachable;
   }
 
   async close(): Promise<void> {

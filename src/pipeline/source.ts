@@ -137,13 +137,13 @@ export class Source {
           await this.consumer.connect();
           await this.consumer.subscribe({ topics: [this.options.topic], fromBeginning: this.options.fromBeginning });
         } catch (err) {
-          throw new EnricherError('KAFKA_UNAVAILABLE', `cannot connect the consumer: ${(err as Error).message}`, { cause: err });
+          throw new EnricherError('KAFKA_UNAVAILABLE', `cannot connect or subscribe to ${this.options.topic}: ${(err as Error).message}`, { cause: err });
         }
       },
       {
         ...this.options.backoff,
         signal,
-        onRetry: (err, attempt, delayMs) => this.log.warn({ message: (err as Error).message, attempt, retryInMs: delayMs }, 'Kafka not reachable; retrying'),
+        onRetry: (err, attempt, delayMs) => this.log.warn({ message: (err as Error).message, attempt, retryInMs: delayMs }, 'Kafka unreachable or input topic missing; retrying'),
       },
     );
     this.running = true;
