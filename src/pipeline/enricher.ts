@@ -103,6 +103,21 @@ export class Pipeline implements SourceHandler {
     return n;
   }
 
+  /**
+   * Work known to be waiting: messages in flight plus, per partition, messages between the
+   * done offset and the last high watermark seen. A consumer that silently stops fetching
+   * (a known kafkajs failure) keeps this above zero without progress, which /healthz reports.
+   */
+  get backlog(): number {
+    let n = this.inFlight;
+    for (const lane of this.lanes.values()) {
+      const hw = lane.highWatermark;
+      const done = lane.tracker.committable() ?? lane.nextOffset;
+      if (hw !== undefined && done !== undefined) n += Math.max(0, hw - done - lane.size);
+    }
+    return n;
+  }
+
   /** Starts the sink loop and the commit timer (before the source starts delivering). */
   start(): void {
     this.flusher ??= this.flushLoop();

@@ -113,7 +113,7 @@ export class EnricherService {
       port: config.httpPort,
       registry: this.metrics.registry,
       health: this.health,
-      backlog: () => this.inFlight,
+      backlog: () => this.pipeline?.backlog ?? 0,
       livenessStallMs: config.livenessStallMs,
       logger,
     });

@@ -75,8 +75,14 @@ describe('Elasticsearch outage (30 s, node stopped and restarted with its data)'
       await waitFor(async () => (await esCount(es, names.index)) >= N / 10, { timeoutMs: 120_000, intervalMs: 100, description: 'progress before the outage' });
 
       // Freeze what is indexed, then take the node down.
+      const failuresBefore = await service.metric(port, 'enricher_es_bulk_failures_total');
       await es.indices.putSettings({ index: names.index, settings: { 'index.blocks.write': true } });
-      await new Promise((r) => setTimeout(r, 1000)); // bulks already executing finish
+      // Sink rounds run one at a time: once a bulk has failed on the block, none is still writing.
+      await waitFor(async () => (await service.metric(port, 'enricher_es_bulk_failures_total')) > failuresBefore, {
+        timeoutMs: 20_000,
+        intervalMs: 100,
+        description: 'a bulk refused by the write block',
+      });
       const indexedBefore = new Set(await allIds(es, names.index));
       expect(indexedBefore.size).toBeLessThan(N);
       const samples: Array<Map<number, number>> = [];
