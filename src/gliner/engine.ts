@@ -58,6 +58,11 @@ export class GlinerEngine implements EntityExtractor {
     return this.loaded.settings;
   }
 
+  /** The tokenizer-side stage (word splitting, sub-tokens, windows), e.g. to size work. */
+  get preprocessor(): LoadedModel['preprocessor'] {
+    return this.loaded.preprocessor;
+  }
+
   /** Entities of each text, in input order. */
   async predict(texts: readonly string[], options: PredictOptions): Promise<TextResult[]> {
     if (this.closed) throw new EnricherError('POOL_CLOSED', 'engine is closed');

@@ -1,0 +1,162 @@
+/**
+ * `npm run bench`: measures our engine against the reference `gliner` package on the
+ * same model file, texts, labels, threshold and thread count, in one run, and writes
+ * BENCHMARKS.md. Builds (or reuses) the benchmark model and the Python reference
+ * environment. BENCH_QUICK=1 shrinks every stage (a smoke run of the harness).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { makeCorpus, makeFixedCorpus, type Article } from './corpus.js';
+import { runE2e, type E2eResult } from './e2e.js';
+import { writeReport, type BenchResults, type Measurement } from './report.js';
+import { splitWords } from '../src/gliner/words.js';
+import { isServiceRunning, startService, stopService, type ServiceName } from '../test/helpers/services.js';
+
+const ROOT = new URL('../', import.meta.url).pathname;
+const OUT = `${ROOT}bench/out/`;
+const QUICK = process.env.BENCH_QUICK === '1';
+const MODEL = process.env.BENCH_MODEL ?? `${ROOT}models/build/gliner_medium_news-v2.1-random`;
+const TORCH_MODEL = `${MODEL}-torch`;
+const PY = `${ROOT}models/.venv/bin/python`;
+const THREADS = Number(process.env.BENCH_THREADS ?? availableParallelism());
+const LABELS = ['person', 'organization', 'location', 'date', 'event', 'product', 'money', 'country'];
+const THRESHOLD = 0.5;
+const RUNS = QUICK ? 2 : 5;
+const SWEEP_RUNS = QUICK ? 1 : 3;
+
+function log(msg: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+}
+
+function ensureEnvironment(): void {
+  if (!existsSync(PY)) {
+    log('setting up the reference Python environment (models/setup.sh)');
+    execFileSync('bash', [`${ROOT}models/setup.sh`], { stdio: 'inherit' });
+  }
+  const need = ['onnx/model.onnx', 'onnx/model_int8.onnx'].some((f) => !existsSync(`${MODEL}/${f}`)) || !existsSync(TORCH_MODEL);
+  if (need && process.env.BENCH_MODEL === undefined) {
+    log('building the benchmark model: gliner_medium_news-v2.1 architecture, random weights (~2 min)');
+    execFileSync(PY, [`${ROOT}models/build_random_model.py`, '--preset', 'medium', '--out', MODEL, '--variants', 'fp32,int8', '--save-checkpoint', TORCH_MODEL], {
+      stdio: 'inherit',
+    });
+  }
+}
+
+function writeCorpus(name: string, articles: readonly Article[]): { path: string; words: number; texts: number } {
+  const path = `${OUT}${name}.jsonl`;
+  writeFileSync(path, articles.map((a) => JSON.stringify({ text: a.body })).join('\n') + '\n');
+  return { path, words: articles.reduce((s, a) => s + splitWords(a.body).count, 0), texts: articles.length };
+}
+
+function child(cmd: string, args: string[]): Record<string, unknown> {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 30, env: { ...process.env, OMP_NUM_THREADS: String(THREADS) } });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
+  return JSON.parse(r.stdout) as Record<string, unknown>;
+}
+
+function reference(corpus: { path: string }, engine: 'onnx' | 'torch', file: string, batch: number, runs = RUNS): Record<string, unknown> {
+  log(`reference ${engine} ${file} batch ${batch}`);
+  const model = engine === 'torch' ? TORCH_MODEL : MODEL;
+  return child(PY, [`${ROOT}bench/reference.py`, '--model', model, '--corpus', corpus.path, '--labels', LABELS.join(','), '--threshold', String(THRESHOLD),
+    '--engine', engine, '--onnx-file', file, '--batch-size', String(batch), '--threads', String(THREADS), '--warmup', '1', '--runs', String(runs)]);
+}
+
+function ours(corpus: { path: string }, variant: string, batch: number, extra: string[] = [], runs = RUNS): Record<string, unknown> {
+  log(`ours ${variant} batch ${batch} ${extra.join(' ')}`);
+  return child(process.execPath, ['--import', 'tsx', `${ROOT}bench/engine-bench.ts`, '--model', MODEL, '--corpus', corpus.path, '--labels', LABELS.join(','),
+    '--threshold', String(THRESHOLD), '--variant', variant, '--batch-size', String(batch), '--threads', String(THREADS), '--warmup', '1', '--runs', String(runs), ...extra]);
+}
+
+function measurement(name: string, raw: Record<string, unknown>, corpus: { words: number; texts: number }): Measurement {
+  return { name, words: corpus.words, texts: corpus.texts, raw };
+}
+
+async function e2e(articles: Article[], words: number): Promise<E2eResult> {
+  const started: ServiceName[] = [];
+  let brokers = process.env.KAFKA_BROKERS;
+  let esUrl = process.env.ELASTICSEARCH_URL;
+  for (const [name, set] of [['kafka', brokers], ['es', esUrl]] as const) {
+    if (set === undefined && !(await isServiceRunning(name))) {
+      log(`starting local ${name} (scripts/services.sh)`);
+      await startService(name);
+      started.push(name);
+    }
+  }
+  brokers ??= '127.0.0.1:9092';
+  esUrl ??= 'http://127.0.0.1:9200';
+  try {
+    log(`end to end: ${articles.length} articles through Kafka → service → Elasticsearch + Kafka`);
+    return await runE2e({ brokers, esUrl, modelDir: MODEL, variant: 'fp32', articles, words, labels: LABELS, threads: THREADS, batchSize: 8, httpPort: 18089 });
+  } finally {
+    for (const name of started.reverse()) await stopService(name);
+  }
+}
+
+async function main(): Promise<void> {
+  const t0 = Date.now();
+  mkdirSync(OUT, { recursive: true });
+  ensureEnvironment();
+  execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
+
+  // Head-to-head texts fit the reference's max_len (384 words) and one 512-token window.
+  const h2h = writeCorpus('h2h', makeFixedCorpus(QUICK ? 6 : 24, 250));
+  const m: Measurement[] = [];
+  const h = (name: string, raw: Record<string, unknown>) => m.push(measurement(name, raw, h2h));
+
+  h('ref-onnx-fp32-b1', reference(h2h, 'onnx', 'onnx/model.onnx', 1));
+  h('ref-onnx-fp32-b8', reference(h2h, 'onnx', 'onnx/model.onnx', 8));
+  h('ref-onnx-int8-b1', reference(h2h, 'onnx', 'onnx/model_int8.onnx', 1));
+  h('ref-torch-fp32-b1', reference(h2h, 'torch', '', 1, QUICK ? 1 : RUNS));
+  h('ours-fp32-b1', ours(h2h, 'fp32', 1));
+  h('ours-fp32-b8', ours(h2h, 'fp32', 8));
+  h('ours-int8-b1', ours(h2h, 'int8', 1));
+  h('ours-int8-b8', ours(h2h, 'int8', 8));
+  for (const b of [2, 4, 16]) h(`ours-fp32-b${b}`, ours(h2h, 'fp32', b, [], SWEEP_RUNS));
+  h('ours-pool-w1t2-b8', ours(h2h, 'fp32', 8, ['--mode', 'pool', '--workers', '1'], SWEEP_RUNS));
+  if (THREADS >= 2) {
+    const half = String(Math.floor(THREADS / 2));
+    m.push(measurement('ours-pool-w2-b8', child(process.execPath, ['--import', 'tsx', `${ROOT}bench/engine-bench.ts`, '--model', MODEL, '--corpus', h2h.path,
+      '--labels', LABELS.join(','), '--variant', 'fp32', '--batch-size', '8', '--threads', half, '--mode', 'pool', '--workers', '2', '--warmup', '1', '--runs', String(SWEEP_RUNS)]), h2h));
+  }
+
+  // Cost per word at 1×, 4× and 16× max_len words: the same number of words each time.
+  const perScale = QUICK ? 384 * 4 : 384 * 16;
+  for (const k of [1, 4, 16]) {
+    const docs = Math.max(1, Math.round(perScale / (384 * k)));
+    const scale = writeCorpus(`scale-${k}`, makeFixedCorpus(docs, Math.round(384 * k * 0.87), 100 + k));
+    m.push(measurement(`ours-fp32-scale-${k}x`, ours(scale, 'fp32', 8, [], SWEEP_RUNS), scale));
+  }
+
+  log('matrix-multiply peak through ONNX Runtime');
+  const peak = child(PY, [`${ROOT}bench/matmul_peak.py`, '--threads', String(THREADS)]);
+
+  // End to end, and pure inference on the same articles for the overhead ratio.
+  const mix = makeCorpus(QUICK ? 12 : 60, 11);
+  const mixCorpus = writeCorpus('e2e-mix', mix);
+  m.push(measurement('ours-pool-w1-e2e-corpus', ours(mixCorpus, 'fp32', 8, ['--mode', 'pool', '--workers', '1'], SWEEP_RUNS), mixCorpus));
+  let e2eResult: E2eResult | { error: string };
+  try {
+    e2eResult = await e2e(mix, mixCorpus.words);
+  } catch (err) {
+    log(`end-to-end stage failed: ${(err as Error).message}`);
+    e2eResult = { error: (err as Error).message };
+  }
+
+  const results: BenchResults = {
+    quick: QUICK,
+    threads: THREADS,
+    labels: LABELS,
+    threshold: THRESHOLD,
+    model: MODEL,
+    measurements: m,
+    matmulPeak: peak,
+    e2e: e2eResult,
+    totalSeconds: (Date.now() - t0) / 1000,
+  };
+  writeFileSync(`${OUT}results.json`, JSON.stringify(results));
+  writeReport(results, `${ROOT}BENCHMARKS.md`);
+  log(`done in ${Math.round(results.totalSeconds)} s: BENCHMARKS.md`);
+}
+
+await main();
