@@ -1,7 +1,7 @@
 import type { ErrorCode } from '../errors.js';
 import type { LoadOptions } from '../gliner/model.js';
+import type { PreparedText } from '../gliner/preprocess.js';
 import type { DecodeOptions, ModelInfo, WindowOptions } from '../gliner/types.js';
-import type { Window } from '../longtext/windows.js';
 
 /**
  * Messages between the pool (main thread) and its workers. Every request carries an
@@ -25,15 +25,8 @@ export type ToWorker =
   | { type: 'infer'; id: number; labels: string[]; decode: DecodeOptions; ids: Int32Array[]; counts: Int32Array[] }
   | { type: 'shutdown' };
 
-/** One text as the worker prepared it (see Preprocessor.prepareText). */
-export interface WirePrepared {
-  starts: Int32Array;
-  ends: Int32Array;
-  ids: Int32Array;
-  counts: Int32Array;
-  tokenStart: Int32Array;
-  windows: Window[];
-}
+/** One text as the worker prepared it; its typed arrays travel as transferables. */
+export type WirePrepared = PreparedText;
 
 /**
  * Decoded spans of a batch, flattened: for item i, spans `offsets[i] .. offsets[i+1]` of
