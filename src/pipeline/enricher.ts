@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import { EnricherError, isEnricherError, toEnricherError } from '../errors.js';
 import type { EntityExtractor } from '../inference/extractor.js';
 import type { Logger } from '../logger.js';
-import { sleep, type BackoffOptions } from '../retry.js';
+import type { BackoffOptions } from '../retry.js';
 import { ArticleProcessor, ProcessingStopped } from './article-processor.js';
 import type { EsSink } from './es-sink.js';
 import type { HealthState } from './health.js';
@@ -12,6 +12,7 @@ import { PartitionLane, type Entry } from './lane.js';
 import { Limiter } from './limiter.js';
 import type { PipelineMetrics } from './metrics.js';
 import { parseOffset } from './offset-tracker.js';
+import { PartitionTakeover } from './partition-takeover.js';
 import { runSinkRound, type SinkRoundDeps } from './sink-round.js';
 import type { Source, SourceBatch, SourceHandler } from './source.js';
 
@@ -52,6 +53,7 @@ export class Pipeline implements SourceHandler {
   private readonly force = new AbortController();
   private readonly processor: ArticleProcessor;
   private readonly roundDeps: SinkRoundDeps;
+  private readonly takeover: PartitionTakeover;
   private readonly log: Logger;
   private readonly highWater: number;
   private readonly lowWater: number;
@@ -94,6 +96,18 @@ export class Pipeline implements SourceHandler {
       log: this.log,
       restartLane: (lane, err) => this.restartLane(lane, err),
     };
+    const topic = config.kafka.inputTopic;
+    this.takeover = new PartitionTakeover({
+      topic,
+      source: o.source,
+      kafka: o.kafka,
+      signal: this.force.signal,
+      log: this.log,
+      hasLane: (p) => this.lanes.has(p),
+      createLane: (p, start) => void this.lanes.set(p, new PartitionLane(topic, p, this.force.signal, start)),
+      firstSeen: (p) => this.firstSeen.get(p),
+      fail: (e) => this.fail(e),
+    });
   }
 
   /** Messages admitted and not yet done, over all owned partitions. */
@@ -203,7 +217,7 @@ export class Pipeline implements SourceHandler {
       const lane = this.lanes.get(p);
       if (lane !== undefined) lane.committedOffset = undefined;
     }
-    if (this.o.config.kafka.exactlyOnce) for (const p of added) void this.takeOver(p, 0);
+    if (this.o.config.kafka.exactlyOnce) for (const p of added) void this.takeover.takeOver(p);
     this.updateBackpressure();
     this.drained();
   }
@@ -229,31 +243,6 @@ export class Pipeline implements SourceHandler {
     );
   }
 
-  /**
-   * Exactly-once: takes over a partition — hold it, initialise its transactional id (fencing
-   * the previous owner), read the committed offset only then, seek there, start a fresh lane.
-   */
-  private async takeOver(partition: number, delayMs: number): Promise<void> {
-    const { source, kafka, config } = this.o;
-    source.hold(partition);
-    try {
-      if (delayMs > 0) await sleep(delayMs, this.force.signal);
-      if (!source.assigned.has(partition)) return;
-      await kafka.fence(config.kafka.inputTopic, partition, this.force.signal);
-      const committed = await source.committed(partition, this.force.signal);
-      if (!source.assigned.has(partition) || this.lanes.has(partition)) return;
-      const start = committed ?? this.firstSeen.get(partition);
-      if (start !== undefined) source.seek(partition, start);
-      this.lanes.set(partition, new PartitionLane(config.kafka.inputTopic, partition, this.force.signal, start));
-      this.log.info({ partition, committed: committed ?? null, start: start ?? null }, 'partition taken over');
-    } catch (err) {
-      if (isEnricherError(err, 'ABORTED')) return;
-      this.fail(toEnricherError(err, 'KAFKA_UNAVAILABLE'));
-    } finally {
-      source.unhold(partition);
-    }
-  }
-
   /** Exactly-once: a transaction failed; drop the lane's work and start over from the committed offset. */
   private restartLane(lane: PartitionLane, err: unknown): void {
     const fenced = isEnricherError(err, 'KAFKA_PRODUCER_FENCED');
@@ -262,7 +251,7 @@ export class Pipeline implements SourceHandler {
     if (this.lanes.get(lane.partition) === lane) this.lanes.delete(lane.partition);
     this.updateBackpressure();
     // A fence may mean we are the stale member: give the group time to tell us before taking the id back.
-    void this.takeOver(lane.partition, fenced ? this.o.config.kafka.sessionTimeoutMs / 3 : 0);
+    void this.takeover.takeOver(lane.partition, fenced ? this.o.config.kafka.sessionTimeoutMs / 3 : 0);
   }
 
   // ---- sinks and commits ---------------------------------------------------------------------
