@@ -141,13 +141,14 @@ export async function demoCommand(argv: string[]): Promise<number> {
     const aggs = await es.search<unknown, { ents: { labels: { buckets: Array<Bucket & { top: { buckets: Bucket[] } }> } } }>({
       index,
       size: 0,
-      aggs: { ents: { nested: { path: 'entities' }, aggs: { labels: { terms: { field: 'entities.label' }, aggs: { top: { terms: { field: 'entities.text.keyword', size: 3 } } } } } } },
+      aggs: { ents: { nested: { path: 'entities' }, aggs: { labels: { terms: { field: 'entities.label' }, aggs: { top: { terms: { field: 'entities.text.keyword', size: 5 } } } } } } },
     });
     const labels = aggs.aggregations?.ents.labels.buckets ?? [];
     say('\nMentions per label (top entities):');
     for (const b of labels) say(`  ${b.key.padEnd(14)} ${String(b.doc_count).padStart(6)}   ${b.top.buckets.map((t) => `${t.key} (${t.doc_count})`).join(', ')}`);
-    const first = labels[0];
-    const entity = first?.top.buckets[0]?.key;
+    // The most mentioned entity that looks like a name (a random-weight fixture also finds ",").
+    const first = labels.find((b) => b.top.buckets.some((t) => /\p{L}{3}/u.test(t.key))) ?? labels[0];
+    const entity = first?.top.buckets.find((t) => /\p{L}{3}/u.test(t.key))?.key ?? first?.top.buckets[0]?.key;
     if (first !== undefined && entity !== undefined) {
       const hits = await es.search<{ title?: string }>({
         index,

@@ -10,6 +10,7 @@
  * ones that can exist until it is lifted, and every offset committed meanwhile must be
  * covered by them.
  */
+import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { Client } from '@elastic/elasticsearch';
@@ -65,6 +66,8 @@ describe('Elasticsearch outage (30 s, node stopped and restarted with its data)'
     await es?.close();
     await stopService('es', { env: esEnv }).catch(() => undefined);
     await rm(svcDir, { recursive: true, force: true });
+    // Where scripts/services.sh puts Elasticsearch's state when its user cannot reach SVC_DIR.
+    await rm(`/var/tmp/news-entity-enricher-svc-${createHash('sha256').update(svcDir).digest('hex').slice(0, 12)}`, { recursive: true, force: true });
   }, 120_000);
 
   it('pauses, reports not ready, commits nothing unindexed, and resumes without loss', async () => {
