@@ -104,7 +104,7 @@ describe('backpressure with a slow model and a large backlog', () => {
 
     const done = sumMetric(metrics, 'enricher_messages_out_total');
     process.stderr.write(
-      `[backpressure] ${done} of ${N} done in ${((performance.now() - t0) / 1000).toFixed(1)} s; retained memory peak +${((peak - baseline) / 2 ** 20).toFixed(1)} MiB; ` +
+      `[backpressure] ${done} of ${N} done in ${((performance.now() - t0) / 1000).toFixed(1)} s; retained memory peak ${((peak - baseline) / 2 ** 20).toFixed(1)} MiB over the baseline; ` +
         `pauses ${sumMetric(metrics, 'enricher_backpressure_pauses_total')}, resumes ${sumMetric(metrics, 'enricher_backpressure_resumes_total')}\n`,
     );
     expect(done).toBeGreaterThanOrEqual(DONE);
