@@ -105,7 +105,7 @@ function setup(env: Record<string, string> = {}) {
 }
 
 function message(offset: number, value: string | Buffer | null, key: string | null = null): KafkaMessage {
-  return { offset: String(offset), key: key === null ? null : Buffer.from(key), value: value === null ? null : Buffer.from(value), timestamp: '0', attributes: 0, size: 0, headers: {} } as KafkaMessage;
+  return { offset: String(offset), key: key === null ? null : Buffer.from(key), value: value === null ? null : Buffer.from(value), timestamp: '0', attributes: 0, size: 0, headers: {} } as unknown as KafkaMessage;
 }
 
 function article(id: string, body = `Alice met Bob in article ${id}`): string {
