@@ -27,6 +27,7 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   WINDOW_OVERLAP_WORDS: 'inference.windowOverlapWords',
   WINDOW_MAX_TOKENS: 'inference.windowMaxTokens',
   BATCH_MAX_ITEMS: 'inference.batchMaxItems',
+  ORT_GRAPH_OPTIMIZATION: 'inference.ortGraphOptimization',
   BATCH_MAX_TOKENS: 'inference.batchMaxTokens',
   BATCH_MAX_WAIT_MS: 'inference.batchMaxWaitMs',
   INFERENCE_CONCURRENCY: 'inference.concurrency',

@@ -60,7 +60,13 @@ const InferenceSchema = z
     windowOverlapWords: int(0).default(DEFAULT_OVERLAP_WORDS),
     /** Encoder budget in sub-tokens; the backbone's position limit (512) when unset. */
     windowMaxTokens: int(64).optional(),
-    batchMaxItems: int(1).default(8),
+    /**
+     * Windows per inference batch; when unset, 1 on cpu (on 2 cores batching costs ~4% more
+     * per text even at equal lengths, see BENCHMARKS.md) and 32 on cuda.
+     */
+    batchMaxItems: int(1).optional(),
+    /** ONNX Runtime graph optimisation; `extended` gives the same logits as `all`, faster on CPU. */
+    ortGraphOptimization: z.enum(['disabled', 'basic', 'extended', 'all']).default('extended'),
     batchMaxTokens: int(64).default(8192),
     batchMaxWaitMs: int(0).default(5),
     /**

@@ -20,7 +20,11 @@ export interface SessionSettings {
   intraOpThreads?: number;
   /** Threads across operators (parallel execution mode only). @defaultValue 1 */
   interOpThreads?: number;
-  /** @defaultValue 'all' */
+  /**
+   * ORT graph optimisation level. `extended` gives bit-identical logits to `all` on GLiNER
+   * graphs and is as fast or faster on CPU (`all` adds layout transforms for convolutions).
+   * @defaultValue 'extended'
+   */
   graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
   /** Keep ORT's CPU memory arena (faster, holds peak memory). @defaultValue true */
   cpuMemArena?: boolean;
@@ -77,7 +81,7 @@ export class OnnxSession {
     const ep = checkExecutionProvider(settings);
     const options: ort.InferenceSession.SessionOptions = {
       executionProviders: ep === 'cuda' ? [{ name: 'cuda', deviceId: settings.deviceId ?? 0 }] : ['cpu'],
-      graphOptimizationLevel: settings.graphOptimization ?? 'all',
+      graphOptimizationLevel: settings.graphOptimization ?? 'extended',
       intraOpNumThreads: settings.intraOpThreads ?? 0,
       interOpNumThreads: settings.interOpThreads ?? 1,
       enableCpuMemArena: settings.cpuMemArena ?? true,

@@ -9,6 +9,11 @@ export function intraOpThreads(config: Readonly<Config>): number {
   return t > 0 ? t : Math.max(1, Math.floor(availableParallelism() / workers));
 }
 
+/** Windows per batch: the configured value, else what measured best for the execution provider. */
+export function batchMaxItems(config: Readonly<Config>): number {
+  return config.inference.batchMaxItems ?? (config.inference.executionProvider === 'cuda' ? 32 : 1);
+}
+
 /** Engine (model + session + batching) options from the configuration. */
 export function engineOptions(config: Readonly<Config>): EngineOptions {
   const inf = config.inference;
@@ -19,7 +24,8 @@ export function engineOptions(config: Readonly<Config>): EngineOptions {
     deviceId: inf.cudaDeviceId,
     intraOpThreads: intraOpThreads(config),
     interOpThreads: inf.interOpThreads,
-    maxBatchSize: inf.batchMaxItems,
+    graphOptimization: inf.ortGraphOptimization,
+    maxBatchSize: batchMaxItems(config),
     maxBatchTokens: inf.batchMaxTokens,
   };
 }

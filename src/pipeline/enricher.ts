@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import type { Config } from '../config.js';
 import { EnricherError, isEnricherError, toEnricherError } from '../errors.js';
 import type { EntityExtractor } from '../inference/extractor.js';
+import { batchMaxItems } from '../inference/options.js';
 import type { Logger } from '../logger.js';
 import type { BackoffOptions } from '../retry.js';
 import { ArticleProcessor, ProcessingStopped } from './article-processor.js';
@@ -37,7 +38,7 @@ const COMMIT_INTERVAL_MS = 5_000;
 /** Extractor calls in flight when `inference.concurrency` is 0 (auto). */
 export function effectiveConcurrency(config: Readonly<Config>): number {
   const c = config.inference.concurrency;
-  return c > 0 ? c : Math.max(4, config.inference.workers * config.inference.batchMaxItems * 2);
+  return c > 0 ? c : Math.max(4, config.inference.workers * batchMaxItems(config) * 2);
 }
 
 /**
