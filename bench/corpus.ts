@@ -4,6 +4,8 @@
  * wire feed. Same seed → same corpus, so runs compare like with like.
  */
 
+import { prng as rng } from '../test/support/news.js';
+
 const PEOPLE = [
   'Angela Merkel', 'Emmanuel Macron', 'Olaf Scholz', 'Giorgia Meloni', 'Pedro Sánchez', 'Ursula von der Leyen', 'Joe Biden',
   'Kamala Harris', 'Xi Jinping', 'Narendra Modi', 'Fumio Kishida', 'Luiz Inácio Lula da Silva', 'Cyril Ramaphosa', 'Volodymyr Zelensky',
@@ -40,18 +42,6 @@ const TEMPLATES: Array<(p: () => string, o: () => string, l: () => string, d: ()
   () => 'The details of the agreement were not disclosed.',
   (p, o) => `A spokesperson for ${o()} declined to comment.`,
 ];
-
-/** Mulberry32: small, fast, deterministic. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface Article {
   id: string;

@@ -4,14 +4,17 @@
  * an output topic. Latency of an article = CreateTime of its output record − CreateTime
  * of its input record (one clock). Throughput = articles ÷ (last output − first input).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { Client } from '@elastic/elasticsearch';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Article } from './corpus.js';
 import { percentile } from './stats.js';
 
 export interface E2eResult {
+  /** CPU seconds used during the run by the service process and by the Kafka + Elasticsearch JVMs. */
+  cpuSeconds: { service: number; kafkaAndEs: number; available: number };
   articles: number;
   words: number;
   seconds: number;
@@ -20,9 +23,29 @@ export interface E2eResult {
   latencyP99Ms: number;
   indexed: number;
   peakRssMb: number;
+  /** Share of the run's wall time that ONNX Runtime was running batches (service metric). */
+  onnxBusy: number;
 }
 
 const ROOT = new URL('../', import.meta.url).pathname;
+
+const CLK_TCK = 100;
+
+/** utime + stime of a process, in seconds (Linux /proc). */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  } catch {
+    return 0;
+  }
+}
+
+/** The JVMs on this machine (the local Kafka and Elasticsearch). */
+function javaPids(): number[] {
+  const r = spawnSync('pgrep', ['-x', 'java'], { encoding: 'utf8' });
+  return r.stdout.split('\n').filter(Boolean).map(Number);
+}
 
 function vmHwmMb(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -93,6 +116,8 @@ export async function runE2e(opts: {
     const producer = kafka.producer();
     await producer.connect();
     const inTimes = new Map<string, number>();
+    const jvms = javaPids();
+    const cpu0 = { service: cpuSeconds(child.pid!), jvm: jvms.reduce((a, p) => a + cpuSeconds(p), 0) };
     const first = Date.now();
     for (const a of opts.articles) {
       const ts = Date.now();
@@ -102,12 +127,20 @@ export async function runE2e(opts: {
     await producer.disconnect();
     await waitFor('all output records', async () => (outTimes.size >= opts.articles.length ? true : undefined), 3_600_000);
     const last = Math.max(...outTimes.values());
+    const cpu = {
+      service: cpuSeconds(child.pid!) - cpu0.service,
+      kafkaAndEs: jvms.reduce((a, p) => a + cpuSeconds(p), 0) - cpu0.jvm,
+      available: ((Date.now() - first) / 1000) * availableParallelism(),
+    };
     const latencies = opts.articles.map((a) => outTimes.get(a.id)! - inTimes.get(a.id)!);
     await es.indices.refresh({ index: tag });
     const indexed = (await es.count({ index: tag })).count;
     const peakRssMb = vmHwmMb(child.pid!);
+    const metrics = await (await fetch(`http://127.0.0.1:${opts.httpPort}/metrics`)).text();
+    const onnxSeconds = Number(/^enricher_onnx_run_seconds_sum (\S+)$/m.exec(metrics)?.[1] ?? NaN);
     const seconds = (last - first) / 1000;
     return {
+      cpuSeconds: cpu,
       articles: opts.articles.length,
       words: opts.words,
       seconds,
@@ -116,6 +149,7 @@ export async function runE2e(opts: {
       latencyP99Ms: percentile(latencies, 99),
       indexed,
       peakRssMb,
+      onnxBusy: onnxSeconds / seconds,
     };
   } finally {
     await consumer.disconnect().catch(() => undefined);

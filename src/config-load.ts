@@ -28,6 +28,7 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   WINDOW_MAX_TOKENS: 'inference.windowMaxTokens',
   BATCH_MAX_ITEMS: 'inference.batchMaxItems',
   ORT_GRAPH_OPTIMIZATION: 'inference.ortGraphOptimization',
+  ORT_ALLOW_SPINNING: 'inference.ortAllowSpinning',
   BATCH_MAX_TOKENS: 'inference.batchMaxTokens',
   BATCH_MAX_WAIT_MS: 'inference.batchMaxWaitMs',
   INFERENCE_CONCURRENCY: 'inference.concurrency',

@@ -65,6 +65,8 @@ const InferenceSchema = z
      * per text even at equal lengths, see BENCHMARKS.md) and 32 on cuda.
      */
     batchMaxItems: int(1).optional(),
+    /** Let ONNX Runtime's intra-op threads spin-wait between runs (see BENCHMARKS.md). */
+    ortAllowSpinning: bool.default(true),
     /** ONNX Runtime graph optimisation; `extended` gives the same logits as `all`, faster on CPU. */
     ortGraphOptimization: z.enum(['disabled', 'basic', 'extended', 'all']).default('extended'),
     batchMaxTokens: int(64).default(8192),

@@ -25,6 +25,7 @@ export function engineOptions(config: Readonly<Config>): EngineOptions {
     intraOpThreads: intraOpThreads(config),
     interOpThreads: inf.interOpThreads,
     graphOptimization: inf.ortGraphOptimization,
+    allowSpinning: inf.ortAllowSpinning,
     maxBatchSize: batchMaxItems(config),
     maxBatchTokens: inf.batchMaxTokens,
   };

@@ -67,6 +67,12 @@ export class PipelineMetrics {
     buckets: [1, 2, 4, 8, 16, 32, 64, 128],
     registers: [this.registry],
   });
+  readonly onnxRunSeconds = new Histogram({
+    name: 'enricher_onnx_run_seconds',
+    help: 'ONNX Runtime time per inference batch (its sum over wall time is how busy the model is).',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
   readonly inferenceSeconds = new Histogram({
     name: 'enricher_inference_duration_seconds',
     help: 'Time from handing an article to the extractor to its entities.',

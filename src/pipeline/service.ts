@@ -119,7 +119,13 @@ export class EnricherService {
     });
 
     this.extractor =
-      this.options.extractor ?? (await createExtractor(config, logger, { onBatch: (b) => this.metrics.inferenceBatchItems.observe(b.items) }));
+      this.options.extractor ??
+      (await createExtractor(config, logger, {
+        onBatch: (b) => {
+          this.metrics.inferenceBatchItems.observe(b.items);
+          this.metrics.onnxRunSeconds.observe(b.runMs / 1000);
+        },
+      }));
     this.health.set('model', true);
     signal.throwIfAborted();
 
