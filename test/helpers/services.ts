@@ -108,12 +108,21 @@ function parseEndpoints(stdout: string): Map<string, string> {
  * @returns the connection string: `host:port` for Kafka, an `http://` URL for Elasticsearch.
  */
 export async function startService(name: ServiceName, options: StartOptions = {}): Promise<string> {
+  return (await startServiceEndpoints(name, options)).get(ENDPOINT_ENV[name])!;
+}
+
+/**
+ * Starts one service like {@link startService} and returns every `KEY=value` line the script
+ * printed: with `SERVICES_SECURITY=1` also the secured endpoint, CA file and credentials
+ * (`KAFKA_SECURE_BROKERS`, `KAFKA_SSL_CA_FILE`, `ELASTICSEARCH_USERNAME`, …).
+ */
+export async function startServiceEndpoints(name: ServiceName, options: StartOptions = {}): Promise<ReadonlyMap<string, string>> {
   const args = ['start', name, ...(options.keepData === true ? ['--keep-data'] : [])];
   const result = await runScript(args, options);
   if (result.code !== 0) throw failure(args, result);
-  const endpoint = parseEndpoints(result.stdout).get(ENDPOINT_ENV[name]);
-  if (endpoint === undefined) throw new Error(`scripts/services.sh ${args.join(' ')} printed no ${ENDPOINT_ENV[name]}`);
-  return endpoint;
+  const endpoints = parseEndpoints(result.stdout);
+  if (!endpoints.has(ENDPOINT_ENV[name])) throw new Error(`scripts/services.sh ${args.join(' ')} printed no ${ENDPOINT_ENV[name]}`);
+  return endpoints;
 }
 
 /** Stops one service (SIGTERM, then SIGKILL after a timeout). Safe when it is not running. */

@@ -8,7 +8,7 @@ import type { Message } from 'kafkajs';
 import { loadConfig } from '../../src/config-load.js';
 import type { Config } from '../../src/config.js';
 import { elasticsearchUrl, waitFor, type EsResources } from '../helpers/es.js';
-import { createTopic, deleteTopics, kafkaBrokers, sharedKafka, uniqueGroupId, uniqueName, withAdmin } from '../helpers/kafka.js';
+import { createTopic, deleteTopics, kafkaBrokers, sharedKafka, uniqueGroupId, uniqueName, withAdmin, type KafkaOptions } from '../helpers/kafka.js';
 import { REPO_ROOT } from '../helpers/services.js';
 
 export const TINY_SPAN = `${REPO_ROOT}test/fixtures/models/tiny-span`;
@@ -27,7 +27,7 @@ export function uniquePipelineNames(label: string): PipelineNames {
   return { input: `${base}-in`, output: `${base}-out`, dlq: `${base}-dlq`, group: `${base}-g`, index: base.toLowerCase(), txnPrefix: `${base}-tx` };
 }
 
-export interface TopicOptions {
+export interface TopicOptions extends KafkaOptions {
   readonly partitions?: number;
   /** Extra configs of the input topic (e.g. a larger max.message.bytes). */
   readonly inputConfig?: Readonly<Record<string, string>>;
@@ -35,9 +35,10 @@ export interface TopicOptions {
 
 export async function createPipelineTopics(names: PipelineNames, options: TopicOptions = {}): Promise<void> {
   const partitions = options.partitions ?? 3;
-  await createTopic(names.input, { partitions, ...(options.inputConfig ? { config: options.inputConfig } : {}) });
-  await createTopic(names.output, { partitions });
-  await createTopic(names.dlq, { partitions: 1 });
+  const kafka = options.kafka ? { kafka: options.kafka } : {};
+  await createTopic(names.input, { partitions, ...kafka, ...(options.inputConfig ? { config: options.inputConfig } : {}) });
+  await createTopic(names.output, { partitions, ...kafka });
+  await createTopic(names.dlq, { partitions: 1, ...kafka });
 }
 
 /** Environment for `news-enricher run` (child process) or loadConfig (in process). */
