@@ -4,6 +4,9 @@
  * process) and test files (workers) both use it.
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 /** A service managed by `scripts/services.sh`. */
@@ -143,4 +146,26 @@ export async function isServiceRunning(name: ServiceName, options: ScriptOptions
   if (result.code === 0) return true;
   if (result.code === 3) return false;
   throw failure(['status', name], result);
+}
+
+/** A TCP port free on 127.0.0.1 right now (for the ports of a second, private instance). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Deletes a private instance's `SVC_DIR` and the directory under /var/tmp where the script puts
+ * Elasticsearch's state when its user cannot reach `SVC_DIR` (stop the services first).
+ */
+export async function removeServiceDir(svcDir: string): Promise<void> {
+  await rm(svcDir, { recursive: true, force: true });
+  const hash = createHash('sha256').update(svcDir).digest('hex').slice(0, 12);
+  await rm(`/var/tmp/news-entity-enricher-svc-${hash}`, { recursive: true, force: true });
 }

@@ -10,31 +10,17 @@
  * ones that can exist until it is lifted, and every offset committed meanwhile must be
  * covered by them.
  */
-import { createHash } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { Client } from '@elastic/elasticsearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EsResources, waitFor, waitForEsHealthy } from '../helpers/es.js';
 import { consumeAll, produce, type ConsumedMessage } from '../helpers/kafka.js';
-import { REPO_ROOT, startService, stopService } from '../helpers/services.js';
+import { freePort, removeServiceDir, REPO_ROOT, startService, stopService } from '../helpers/services.js';
 import { generateArticles } from '../support/news.js';
 import { allIds, committedOffsets, createPipelineTopics, deletePipelineTopics, esCount, jsonMessages, serviceEnv, trackEs, uniquePipelineNames } from '../support/pipeline.js';
 import { ServiceProcess } from '../support/service-process.js';
 
 const N = 1500;
 const OUTAGE_MS = 30_000;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function readyz(port: number): Promise<{ status: number; body: { checks?: Record<string, { ok: boolean; detail?: string }> } }> {
   const res = await fetch(`http://127.0.0.1:${port}/readyz`);
@@ -65,9 +51,7 @@ describe('Elasticsearch outage (30 s, node stopped and restarted with its data)'
     await deletePipelineTopics(names);
     await es?.close();
     await stopService('es', { env: esEnv }).catch(() => undefined);
-    await rm(svcDir, { recursive: true, force: true });
-    // Where scripts/services.sh puts Elasticsearch's state when its user cannot reach SVC_DIR.
-    await rm(`/var/tmp/news-entity-enricher-svc-${createHash('sha256').update(svcDir).digest('hex').slice(0, 12)}`, { recursive: true, force: true });
+    await removeServiceDir(svcDir);
   }, 120_000);
 
   it('pauses, reports not ready, commits nothing unindexed, and resumes without loss', async () => {

@@ -5,9 +5,6 @@
  * services started for this file (scripts/services.sh with SERVICES_SECURITY=1, own state dir
  * and ports), ending with the enricher configured only through its environment variables.
  */
-import { createHash } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { Client, errors } from '@elastic/elasticsearch';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,22 +16,11 @@ import { createKafka } from '../../src/pipeline/kafka-client.js';
 import { EnricherService } from '../../src/pipeline/service.js';
 import { waitFor } from '../helpers/es.js';
 import { consumeAll, createTopic, produce, uniqueTopic } from '../helpers/kafka.js';
-import { REPO_ROOT, startServiceEndpoints, stopService } from '../helpers/services.js';
+import { freePort, removeServiceDir, REPO_ROOT, startServiceEndpoints, stopService } from '../helpers/services.js';
 import { generateArticles } from '../support/news.js';
 import { createPipelineTopics, esCount, jsonMessages, serviceEnv, uniquePipelineNames } from '../support/pipeline.js';
 
 const logger = createLogger('silent');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function must(map: ReadonlyMap<string, string>, key: string): string {
   const value = map.get(key);
@@ -89,9 +75,7 @@ describe('secured Kafka (SASL_SSL) and Elasticsearch (HTTPS, basic auth, API key
     await admin?.close();
     await stopService('es', { env: scriptEnv }).catch(() => undefined);
     await stopService('kafka', { env: scriptEnv }).catch(() => undefined);
-    await rm(svcDir, { recursive: true, force: true });
-    // Where scripts/services.sh puts Elasticsearch's state when its user cannot reach SVC_DIR.
-    await rm(`/var/tmp/news-entity-enricher-svc-${createHash('sha256').update(svcDir).digest('hex').slice(0, 12)}`, { recursive: true, force: true });
+    await removeServiceDir(svcDir);
   }, 120_000);
 
   it.each(['plain', 'scram-sha-256', 'scram-sha-512'])('Kafka over TLS with SASL %s: creates a topic, produces and consumes', async (mechanism) => {
