@@ -5,7 +5,7 @@
  * the last run. Run by bench/run.ts as a child process, one configuration per process.
  *
  *   tsx bench/engine-bench.ts --model DIR --corpus FILE --labels a,b --threshold 0.5 \
- *     --variant fp32 --batch-size 8 --threads 2 --warmup 1 --runs 5 [--mode pool --workers 2]
+ *     --variant fp32 --batch-size 8 --threads 2 --warmup 1 [--warmup-texts 8] --runs 5 [--mode pool --workers 2]
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -26,6 +26,8 @@ const { values: a } = parseArgs({
     'batch-tokens': { type: 'string', default: '65536' },
     threads: { type: 'string', default: '2' },
     warmup: { type: 'string', default: '1' },
+    /** Warm up on the first N texts only (0: all). */
+    'warmup-texts': { type: 'string', default: '0' },
     runs: { type: 'string', default: '5' },
     mode: { type: 'string', default: 'engine' },
     workers: { type: 'string', default: '1' },
@@ -41,6 +43,7 @@ const labels = a.labels!.split(',');
 const decode = { threshold: Number(a.threshold), flatNer: true, multiLabel: false };
 const window = a['max-tokens'] ? { maxTokens: a['max-tokens'] === 'inf' ? Infinity : Number(a['max-tokens']) } : undefined;
 const batchSize = Number(a['batch-size']);
+const warmupTexts = Number(a['warmup-texts']) > 0 ? texts.slice(0, Number(a['warmup-texts'])) : texts;
 const threads = Number(a.threads);
 
 interface Result {
@@ -66,7 +69,7 @@ async function runEngine(): Promise<Result> {
   });
   const loadSeconds = (performance.now() - t0) / 1000;
   const opts = { ...decode, labels, ...(window ? { window } : {}) };
-  for (let i = 0; i < Number(a.warmup); i++) await engine.predict(texts, opts);
+  for (let i = 0; i < Number(a.warmup); i++) await engine.predict(warmupTexts, opts);
   const r: Result = { seconds: [], ortSeconds: [], loadSeconds, entities: [], words: 0, windows: 0, batches: 0, paddedTokens: 0, tokens: 0 };
   for (let i = 0; i < Number(a.runs); i++) {
     const before = engine.timing.runMs;
@@ -104,8 +107,8 @@ async function runPool(): Promise<Result> {
   });
   const loadSeconds = (performance.now() - t0) / 1000;
   const request = (text: string) => ({ fields: [{ field: 'body', text }], labels, decode, ...(window ? { window } : {}) });
-  const once = () => Promise.all(texts.map((t) => pool.extract(request(t))));
-  for (let i = 0; i < Number(a.warmup); i++) await once();
+  const once = (subset = texts) => Promise.all(subset.map((t) => pool.extract(request(t))));
+  for (let i = 0; i < Number(a.warmup); i++) await once(warmupTexts);
   const r: Result = { seconds: [], ortSeconds: [], loadSeconds, entities: [], words: 0, windows: 0, batches: 0, paddedTokens: 0, tokens: 0 };
   for (let i = 0; i < Number(a.runs); i++) {
     batches.length = 0;

@@ -37,6 +37,7 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=1)
     ap.add_argument("--threads", type=int, required=True)
     ap.add_argument("--warmup", type=int, default=1)
+    ap.add_argument("--warmup-texts", type=int, default=0, help="warm up on the first N texts only (0: all)")
     ap.add_argument("--runs", type=int, default=5)
     args = ap.parse_args()
 
@@ -65,11 +66,11 @@ def main() -> None:
         model.eval()
     load_s = time.perf_counter() - t0
 
-    def once():
-        return model.inference(texts, labels, threshold=args.threshold, batch_size=args.batch_size)
+    def once(subset=texts):
+        return model.inference(subset, labels, threshold=args.threshold, batch_size=args.batch_size)
 
     for _ in range(args.warmup):
-        once()
+        once(texts[: args.warmup_texts] if args.warmup_texts > 0 else texts)
     seconds = []
     out = None
     for _ in range(args.runs):

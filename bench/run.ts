@@ -22,8 +22,15 @@ const PY = `${ROOT}models/.venv/bin/python`;
 const THREADS = Number(process.env.BENCH_THREADS ?? availableParallelism());
 const LABELS = ['person', 'organization', 'location', 'date', 'event', 'product', 'money', 'country'];
 const THRESHOLD = 0.5;
-const RUNS = QUICK ? 2 : 5;
 const SWEEP_RUNS = QUICK ? 1 : 3;
+/**
+ * Head to head and length scaling run in interleaved rounds: each configuration in turn, one
+ * child process per configuration and round, so the host's drift over minutes (±10% here) hits
+ * every configuration alike. Each child warms up on a few texts only, then times whole passes.
+ */
+const ROUNDS = QUICK ? 1 : 3;
+const RUNS_PER_ROUND = 2;
+const SCALE_RUNS_PER_ROUND = 1;
 /** BENCH_STAGES=h2h,sweep,scale,e2e runs a subset (raw results only, BENCHMARKS.md untouched). */
 const STAGES = new Set((process.env.BENCH_STAGES ?? 'h2h,sweep,scale,e2e').split(','));
 const PARTIAL = STAGES.size < 4;
@@ -58,14 +65,18 @@ function child(cmd: string, args: string[]): Record<string, unknown> {
   return JSON.parse(r.stdout) as Record<string, unknown>;
 }
 
-function reference(corpus: { path: string }, engine: 'onnx' | 'torch', file: string, batch: number, runs = RUNS): Record<string, unknown> {
+/** Texts a child warms up on before timing: one full batch, at least 4 texts. */
+const warmupTexts = (batch: number) => String(Math.max(4, batch));
+
+function reference(corpus: { path: string }, engine: 'onnx' | 'torch', file: string, batch: number, runs: number): Record<string, unknown> {
   log(`reference ${engine} ${file} batch ${batch}`);
   const model = engine === 'torch' ? TORCH_MODEL : MODEL;
   return child(PY, [`${ROOT}bench/reference.py`, '--model', model, '--corpus', corpus.path, '--labels', LABELS.join(','), '--threshold', String(THRESHOLD),
-    '--engine', engine, '--onnx-file', file, '--batch-size', String(batch), '--threads', String(THREADS), '--warmup', '1', '--runs', String(runs)]);
+    '--engine', engine, '--onnx-file', file, '--batch-size', String(batch), '--threads', String(THREADS), '--warmup', '1',
+    '--warmup-texts', warmupTexts(batch), '--runs', String(runs)]);
 }
 
-function ours(corpus: { path: string }, variant: string, batch: number, extra: string[] = [], runs = RUNS, warmup = 1): Record<string, unknown> {
+function ours(corpus: { path: string }, variant: string, batch: number, extra: string[], runs: number, warmup = 1): Record<string, unknown> {
   log(`ours ${variant} batch ${batch} ${extra.join(' ')}`);
   return child(process.execPath, ['--import', 'tsx', `${ROOT}bench/engine-bench.ts`, '--model', MODEL, '--corpus', corpus.path, '--labels', LABELS.join(','),
     '--threshold', String(THRESHOLD), '--variant', variant, '--batch-size', String(batch), '--threads', String(THREADS), '--warmup', String(warmup), '--runs', String(runs), ...extra]);
@@ -73,6 +84,29 @@ function ours(corpus: { path: string }, variant: string, batch: number, extra: s
 
 function measurement(name: string, raw: Record<string, unknown>, corpus: { words: number; texts: number }): Measurement {
   return { name, words: corpus.words, texts: corpus.texts, raw };
+}
+
+/**
+ * Runs every configuration once per round, `rounds` times, and merges each one's runs: the
+ * interleaving spreads the host's drift over all of them instead of the one that ran last.
+ */
+function interleaved(rounds: number, configs: ReadonlyArray<readonly [string, () => Record<string, unknown>]>): Map<string, Record<string, unknown>> {
+  const out = new Map<string, Record<string, unknown>>();
+  for (let round = 1; round <= rounds; round++) {
+    if (rounds > 1) log(`round ${round} of ${rounds}`);
+    for (const [name, run] of configs) {
+      const raw = run();
+      const prev = out.get(name);
+      out.set(name, prev ? mergeRuns(prev, raw) : raw);
+    }
+  }
+  return out;
+}
+
+/** One measurement from the runs of two (the same configuration before and after a stage). */
+function mergeRuns(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const cat = (key: string) => [...((a[key] as number[] | undefined) ?? []), ...((b[key] as number[] | undefined) ?? [])];
+  return { ...a, seconds: cat('seconds'), ortSeconds: cat('ortSeconds') };
 }
 
 async function e2e(articles: Article[], words: number): Promise<E2eResult> {
@@ -108,16 +142,24 @@ async function main(): Promise<void> {
   const h = (name: string, raw: Record<string, unknown>) => m.push(measurement(name, raw, h2h));
 
   if (STAGES.has('h2h')) {
-  h('ref-onnx-fp32-b1', reference(h2h, 'onnx', 'onnx/model.onnx', 1));
-  h('ref-onnx-fp32-b8', reference(h2h, 'onnx', 'onnx/model.onnx', 8));
-  h('ref-onnx-int8-b1', reference(h2h, 'onnx', 'onnx/model_int8.onnx', 1));
-  h('ref-torch-fp32-b1', reference(h2h, 'torch', '', 1, QUICK ? 1 : RUNS));
-  h('ours-fp32-b1', ours(h2h, 'fp32', 1));
-  h('ours-fp32-b8', ours(h2h, 'fp32', 8));
-  h('ours-int8-b1', ours(h2h, 'int8', 1));
-  h('ours-int8-b8', ours(h2h, 'int8', 8));
+    const n = RUNS_PER_ROUND;
+    const runs = interleaved(ROUNDS, [
+      ['ref-onnx-fp32-b1', () => reference(h2h, 'onnx', 'onnx/model.onnx', 1, n)],
+      ['ours-fp32-b1', () => ours(h2h, 'fp32', 1, ['--warmup-texts', warmupTexts(1)], n)],
+      ['ref-onnx-int8-b1', () => reference(h2h, 'onnx', 'onnx/model_int8.onnx', 1, n)],
+      ['ours-int8-b1', () => ours(h2h, 'int8', 1, ['--warmup-texts', warmupTexts(1)], n)],
+      ['ref-onnx-fp32-b8', () => reference(h2h, 'onnx', 'onnx/model.onnx', 8, n)],
+      ['ours-fp32-b8', () => ours(h2h, 'fp32', 8, ['--warmup-texts', warmupTexts(8)], n)],
+      ['ours-int8-b8', () => ours(h2h, 'int8', 8, ['--warmup-texts', warmupTexts(8)], n)],
+      ['ref-torch-fp32-b1', () => reference(h2h, 'torch', '', 1, QUICK ? 1 : n)],
+    ]);
+    for (const [name, raw] of runs) h(name, raw);
   }
   if (STAGES.has('sweep')) {
+  // This host's speed drifts by ±10% over minutes: the sweep brackets itself with batch-1 runs
+  // and the report compares every configuration with those, not with the head-to-head's.
+  const baseline = () => ours(h2h, 'fp32', 1, [], SWEEP_RUNS);
+  const before = baseline();
   for (const b of [2, 4, 16]) h(`ours-fp32-b${b}`, ours(h2h, 'fp32', b, [], SWEEP_RUNS));
   h('ours-pool-w1-b1', ours(h2h, 'fp32', 1, ['--mode', 'pool', '--workers', '1'], SWEEP_RUNS));
   if (THREADS >= 2) {
@@ -125,14 +167,18 @@ async function main(): Promise<void> {
     m.push(measurement('ours-pool-w2-b1', child(process.execPath, ['--import', 'tsx', `${ROOT}bench/engine-bench.ts`, '--model', MODEL, '--corpus', h2h.path,
       '--labels', LABELS.join(','), '--variant', 'fp32', '--batch-size', '1', '--threads', half, '--mode', 'pool', '--workers', '2', '--warmup', '1', '--runs', String(SWEEP_RUNS)]), h2h));
   }
+  h('ours-fp32-b1-sweep', mergeRuns(before, baseline()));
   }
 
   // Cost per word at 1×, 4× and 16× max_len words: the same number of words each time.
   const perScale = QUICK ? 384 * 4 : 384 * 16;
-  for (const k of STAGES.has('scale') ? [1, 4, 16] : []) {
-    const docs = Math.max(1, Math.round(perScale / (384 * k)));
-    const scale = writeCorpus(`scale-${k}`, makeFixedCorpus(docs, Math.round(384 * k * 0.87), 100 + k));
-    m.push(measurement(`ours-fp32-scale-${k}x`, ours(scale, 'fp32', 1, [], SWEEP_RUNS), scale));
+  if (STAGES.has('scale')) {
+    const corpora = [1, 4, 16].map((k) => {
+      const docs = Math.max(1, Math.round(perScale / (384 * k)));
+      return [k, writeCorpus(`scale-${k}`, makeFixedCorpus(docs, Math.round(384 * k * 0.87), 100 + k))] as const;
+    });
+    const runs = interleaved(ROUNDS, corpora.map(([k, corpus]) => [`ours-fp32-scale-${k}x`, () => ours(corpus, 'fp32', 1, ['--warmup-texts', '1'], SCALE_RUNS_PER_ROUND)] as const));
+    for (const [k, corpus] of corpora) m.push(measurement(`ours-fp32-scale-${k}x`, runs.get(`ours-fp32-scale-${k}x`)!, corpus));
   }
 
   log('matrix-multiply peak through ONNX Runtime');
@@ -154,8 +200,7 @@ async function main(): Promise<void> {
       e2eResult = { error: (err as Error).message };
     }
     const after = poolRun();
-    const merged = { ...before, seconds: [...(before.seconds as number[]), ...(after.seconds as number[])], ortSeconds: [...(before.ortSeconds as number[]), ...(after.ortSeconds as number[])] };
-    m.push(measurement('ours-pool-w1-e2e-corpus', merged, mixCorpus));
+    m.push(measurement('ours-pool-w1-e2e-corpus', mergeRuns(before, after), mixCorpus));
   }
 
   const results: BenchResults = {
