@@ -191,7 +191,7 @@ export function writeReport(r: BenchResults, path: string): void {
   t('GPU (H100): ≥ 3× reference torch fp16 throughput, ≥ 1,000 articles/s of 400 words', 'not run: no GPU machine is lent to this task (device tool: can_start_another false)', undefined);
   lines.push('');
   lines.push('## Reproduce', '');
-  lines.push('```bash', 'npm ci', 'npm run bench          # ~20 min; BENCH_QUICK=1 for a smoke run of the harness', '```', '');
+  lines.push('```bash', 'npm ci', 'npm run bench          # 22-31 min on 2 cores (+4 min the first time); BENCH_QUICK=1: a smoke run of a few minutes', '```', '');
   lines.push('The first run creates the pinned Python reference environment (`models/setup.sh`) and builds the benchmark model (`models/build/`); later runs reuse both. Raw per-run figures: `bench/out/results.json`. The harness: `bench/run.ts` (stages), `bench/engine-bench.ts` (ours), `bench/reference.py` (the reference), `bench/e2e.ts`, `bench/matmul_peak.py`.');
   writeFileSync(path, `${lines.join('\n')}\n`);
 }
