@@ -337,9 +337,12 @@ start_kafka() {
     -Dorg.slf4j.simpleLogger.showDateTime=true
     "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS")
   if [[ ! -f $KAFKA_DIR/data/meta.properties ]]; then
-    local cluster_id
-    # Any 16 random bytes, base64url without padding (22 chars), is a valid cluster id.
-    cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | cut -c1-22)
+    local cluster_id=-
+    # Any 16 random bytes, base64url without padding (22 chars), is a valid cluster id. One
+    # starting with '-' (1 draw in 64) would be read as an option by kafka-storage: draw again.
+    while [[ $cluster_id == -* ]]; do
+      cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | cut -c1-22)
+    done
     local scram=()
     if [[ $SERVICES_SECURITY == 1 ]]; then
       scram=(--add-scram "SCRAM-SHA-256=[name=$SERVICES_USER,password=$SERVICES_PASSWORD]"
