@@ -130,13 +130,16 @@ stop_pid() {
 }
 
 # ensure_certs: a throw-away CA and a server certificate for 127.0.0.1/localhost under
-# $SVC_DIR/certs (ca.crt, server.crt, server.key as unencrypted PKCS#8), made once per SVC_DIR.
+# $SVC_DIR/certs (ca.crt, server.crt, server.key as unencrypted PKCS#8), valid 30 days; made
+# again when missing or expiring within a day (every start copies them to the services).
 ensure_certs() {
   CERT_DIR=$SVC_DIR/certs
-  [[ -s $CERT_DIR/server.crt ]] && return 0
   command -v openssl >/dev/null 2>&1 || die "SERVICES_SECURITY=1 needs openssl to make test certificates"
+  if [[ -s $CERT_DIR/server.crt ]] && openssl x509 -checkend 86400 -noout -in "$CERT_DIR/server.crt" >/dev/null 2>&1; then
+    return 0
+  fi
   local tmp=$CERT_DIR.tmp
-  rm -rf "$tmp"
+  rm -rf "$tmp" "$CERT_DIR"
   mkdir -p "$tmp"
   {
     openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj '/CN=news-enricher test CA' \
