@@ -10,7 +10,7 @@
 #
 # SERVICES_SECURITY=1 starts secured services instead (for testing client TLS and auth): Kafka gets
 # a SASL_SSL listener on KAFKA_SECURE_PORT (PLAIN, SCRAM-SHA-256/512) and Elasticsearch runs with
-# security on (HTTPS, basic auth, API keys), both with certificates of a throw-away CA.
+# security on (HTTPS, basic auth, a least-privilege user), both with certificates of a throw-away CA.
 #
 # Binaries come from Maven Central through tools/kafka/pom.xml and tools/es/pom.xml (cached in ~/.m2
 # and unpacked once under .svc/dist/). State (pid files, data, logs) lives under .svc/ (git-ignored).
@@ -43,6 +43,7 @@ LOG_TAIL_LINES=40
 
 KAFKA_DIR=$SVC_DIR/kafka
 ES_LINK=$SVC_DIR/es # the ES state dir, or a symlink to it (see resolve_es_paths)
+CERT_DIR=$SVC_DIR/certs # test CA and server certificate (SERVICES_SECURITY=1, see ensure_certs)
 
 log() { printf '[services] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -130,10 +131,9 @@ stop_pid() {
 }
 
 # ensure_certs: a throw-away CA and a server certificate for 127.0.0.1/localhost under
-# $SVC_DIR/certs (ca.crt, server.crt, server.key as unencrypted PKCS#8), valid 30 days; made
+# $CERT_DIR (ca.crt, server.crt, server.key as unencrypted PKCS#8), valid 30 days; made
 # again when missing or expiring within a day (every start copies them to the services).
 ensure_certs() {
-  CERT_DIR=$SVC_DIR/certs
   command -v openssl >/dev/null 2>&1 || die "SERVICES_SECURITY=1 needs openssl to make test certificates"
   if [[ -s $CERT_DIR/server.crt ]] && openssl x509 -checkend 86400 -noout -in "$CERT_DIR/server.crt" >/dev/null 2>&1; then
     return 0
@@ -294,7 +294,7 @@ kafka_endpoints() {
   echo "KAFKA_BROKERS=$(kafka_brokers)"
   [[ $SERVICES_SECURITY == 1 ]] || return 0
   echo "KAFKA_SECURE_BROKERS=$HOST:$KAFKA_SECURE_PORT"
-  echo "KAFKA_SSL_CA_FILE=$SVC_DIR/certs/ca.crt"
+  echo "KAFKA_SSL_CA_FILE=$CERT_DIR/ca.crt"
   echo "KAFKA_SASL_USERNAME=$SERVICES_USER"
   echo "KAFKA_SASL_PASSWORD=$SERVICES_PASSWORD"
 }
@@ -410,7 +410,7 @@ es_url() {
 es_endpoints() {
   echo "ELASTICSEARCH_URL=$(es_url)"
   [[ $SERVICES_SECURITY == 1 ]] || return 0
-  echo "ELASTICSEARCH_CA_FILE=$SVC_DIR/certs/ca.crt"
+  echo "ELASTICSEARCH_CA_FILE=$CERT_DIR/ca.crt"
   echo "ELASTICSEARCH_USERNAME=elastic"
   echo "ELASTICSEARCH_PASSWORD=$SERVICES_PASSWORD"
   echo "ELASTICSEARCH_SERVICE_USERNAME=$SERVICES_USER"
@@ -454,7 +454,7 @@ es_pid() { pid_of "$ES_DIR/es.pid" "-Djava.io.tmpdir=$ES_DIR/tmp"; }
 
 es_health_ok() {
   local auth=()
-  if [[ $SERVICES_SECURITY == 1 ]]; then auth=(--cacert "$SVC_DIR/certs/ca.crt" -u "elastic:$SERVICES_PASSWORD"); fi
+  if [[ $SERVICES_SECURITY == 1 ]]; then auth=(--cacert "$CERT_DIR/ca.crt" -u "elastic:$SERVICES_PASSWORD"); fi
   curl -fsS --max-time 5 -o /dev/null "${auth[@]}" "$(es_url)/_cluster/health?wait_for_status=yellow&timeout=2s" 2>/dev/null
 }
 
