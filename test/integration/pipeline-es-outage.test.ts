@@ -56,6 +56,8 @@ describe('Elasticsearch outage (30 s, node stopped and restarted with its data)'
 
   it('pauses, reports not ready, commits nothing unindexed, and resumes without loss', async () => {
     const service = ServiceProcess.start('enricher', serviceEnv(names, { ELASTICSEARCH_URL: esUrl, LOG_LEVEL: 'info', QUEUE_MAX_ARTICLES: '32' }));
+    // The exit-code check runs only after a clean pass, so it cannot hide the first failure.
+    let passed = false;
     try {
       const port = await service.started();
       expect((await readyz(port)).status).toBe(200);
@@ -76,7 +78,12 @@ describe('Elasticsearch outage (30 s, node stopped and restarted with its data)'
       let sampling = true;
       const sampler = (async () => {
         while (sampling) {
-          samples.push(await committedOffsets(names.group, names.input));
+          try {
+            samples.push(await committedOffsets(names.group, names.input));
+          } catch (err) {
+            // A retriable hiccup of the shared broker (e.g. metadata moving) skips one sample.
+            if ((err as { retriable?: boolean }).retriable !== true) throw err;
+          }
           await new Promise((r) => setTimeout(r, 300));
         }
       })();
@@ -116,9 +123,11 @@ describe('Elasticsearch outage (30 s, node stopped and restarted with its data)'
       expect((await allIds(es, names.index)).sort()).toEqual(input.map((m) => m.key!).sort());
       expect(await service.metric(port, 'enricher_messages_dead_lettered_total')).toBe(0);
       expect(await service.metric(port, 'enricher_messages_out_total')).toBeGreaterThanOrEqual(N - indexedBefore.size);
+      passed = true;
     } finally {
       service.kill('SIGTERM');
-      expect((await service.exited).code, service.tail()).toBe(0);
+      const { code } = await service.exited;
+      if (passed) expect(code, service.tail()).toBe(0);
     }
     await resources.cleanup();
   }, 420_000);
