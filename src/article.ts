@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EnricherError } from './errors.js';
 import type { FieldText } from './inference/extractor.js';
+import { exceedsJsonDepth, MAX_JSON_DEPTH } from './json-depth.js';
 
 /** Limits applied to every input message. */
 export interface ArticleLimits {
@@ -80,13 +81,27 @@ export function parseArticle(value: unknown, key: string | undefined, limits: Ar
   return { id, fields, ...(a.labels ? { labels: a.labels } : {}), raw: value as Record<string, unknown> };
 }
 
+// `fatal`: invalid UTF-8 is refused, never replaced. A leading byte-order mark is dropped
+// (the decoder's default), so a value or a file line that starts with one is accepted.
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Decodes a Kafka message value (UTF-8 JSON) and validates it. */
+/**
+ * Largest message value worth decoding: a body at the limit, escaped (at most doubling it),
+ * plus room for the other fields. Larger values are MESSAGE_TOO_LARGE without being parsed.
+ */
+export function maxValueBytes(limits: ArticleLimits): number {
+  return limits.maxBodyBytes * 2 + 65536;
+}
+
+/**
+ * Decodes a message value (UTF-8 JSON) and validates it. The one input rule of the service
+ * and of `extract`: MESSAGE_INVALID_JSON (empty or not JSON), MESSAGE_TOO_LARGE,
+ * MESSAGE_INVALID_UTF8, MESSAGE_TOO_DEEP (nesting above MAX_JSON_DEPTH), then parseArticle's.
+ */
 export function decodeArticle(value: Uint8Array | null, key: string | undefined, limits: ArticleLimits = DEFAULT_ARTICLE_LIMITS): Article {
   if (value === null || value.length === 0) throw new EnricherError('MESSAGE_INVALID_JSON', 'message has no value (tombstone or empty)');
   // Bodies are bounded by bytes; refuse values far above that before parsing them.
-  if (value.length > limits.maxBodyBytes * 2 + 65536) {
+  if (value.length > maxValueBytes(limits)) {
     throw new EnricherError('MESSAGE_TOO_LARGE', `message value is ${value.length} bytes, above what a ${limits.maxBodyBytes}-byte body needs`);
   }
   let text: string;
@@ -94,6 +109,9 @@ export function decodeArticle(value: Uint8Array | null, key: string | undefined,
     text = utf8.decode(value);
   } catch (err) {
     throw new EnricherError('MESSAGE_INVALID_UTF8', 'message value is not valid UTF-8', { cause: err });
+  }
+  if (exceedsJsonDepth(text, MAX_JSON_DEPTH)) {
+    throw new EnricherError('MESSAGE_TOO_DEEP', `message nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep`);
   }
   let json: unknown;
   try {

@@ -3,7 +3,8 @@ import { demoCommand } from './cli/demo.js';
 import { extractCommand, EXTRACT_USAGE } from './cli/extract.js';
 import { produceCommand } from './cli/produce.js';
 import { runCommand } from './cli/run.js';
-import { isEnricherError } from './errors.js';
+import { isEnricherError, type ErrorCode } from './errors.js';
+import { redactUrlCredentials } from './redact.js';
 
 /** Commands of `news-enricher`. Each returns its exit code. */
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
@@ -44,11 +45,12 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    // Start-up failures are reported once, with their stable code, then exit non-zero.
+    // Start-up failures are reported once, with their stable code, then exit non-zero. Only
+    // an error nobody classified (a bug) is INTERNAL, and only then is the stack useful.
     const line = isEnricherError(err)
       ? { level: 'fatal', code: err.code, message: err.message }
-      : { level: 'fatal', code: 'INTERNAL', message: err instanceof Error ? (err.stack ?? err.message) : String(err) };
-    process.stderr.write(`${JSON.stringify(line)}\n`);
+      : { level: 'fatal', code: 'INTERNAL' satisfies ErrorCode, message: err instanceof Error ? (err.stack ?? err.message) : String(err) };
+    process.stderr.write(`${redactUrlCredentials(JSON.stringify(line))}\n`);
     process.exitCode = 1;
   },
 );

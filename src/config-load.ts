@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ConfigSchema, type Config } from './config.js';
 import { EnricherError } from './errors.js';
+import { redactDeep } from './redact.js';
 
 /**
  * Environment variables → config paths. This table is the documented interface
@@ -156,9 +157,9 @@ export function loadConfig({ env = process.env, file, overrides = {} }: LoadConf
   return deepFreeze(parsed.data);
 }
 
-/** The config with secrets replaced, for the start-up log line. */
+/** The config with secrets replaced (the secret keys, and credentials inside URLs), for the start-up log line. */
 export function redactConfig(config: Readonly<Config>): Tree {
-  const copy = JSON.parse(JSON.stringify(config)) as Tree;
+  const copy = redactDeep(JSON.parse(JSON.stringify(config)) as Tree);
   for (const p of SECRET_PATHS) {
     const parts = p.split('.');
     const parent = parts.slice(0, -1).reduce<Tree | undefined>((n, k) => n?.[k] as Tree | undefined, copy);

@@ -167,6 +167,14 @@ export const ConfigSchema = z
     if (c.elasticsearch.apiKey && (c.elasticsearch.username || c.elasticsearch.password)) {
       ctx.addIssue({ code: 'custom', path: ['elasticsearch', 'apiKey'], message: 'set either an API key or username/password, not both' });
     }
+    if (c.kafka.brokers.some((b) => b.includes('@') || b.includes('://'))) {
+      // Not echoed: the entry may hold a password.
+      ctx.addIssue({
+        code: 'custom',
+        path: ['kafka', 'brokers'],
+        message: 'brokers are host:port, without a scheme or credentials: use KAFKA_SSL and KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD',
+      });
+    }
     if ((c.kafka.saslMechanism === 'none') !== (c.kafka.saslUsername === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['kafka', 'saslMechanism'], message: 'SASL needs a mechanism and a username (and password) together' });
     }

@@ -35,12 +35,16 @@ export const ERROR_CATALOG = {
     retriable: false,
     description: 'Entity label list is empty, too long, or a label is blank or contains a prompt token.',
   },
-  OPTIONS_INVALID: { retriable: false, description: 'Inference options are out of range (threshold, window sizes).' },
+  OPTIONS_INVALID: {
+    retriable: false,
+    description: 'Inference options are out of range (threshold, window sizes); they come from the configuration, so the service stops.',
+  },
   MESSAGE_INVALID_JSON: { retriable: false, description: 'Message value is not valid UTF-8 JSON.' },
   MESSAGE_INVALID_UTF8: { retriable: false, description: 'Message value is not valid UTF-8.' },
   MESSAGE_SCHEMA: { retriable: false, description: 'Message does not match the input article schema.' },
   MESSAGE_TOO_LARGE: { retriable: false, description: 'Message body exceeds the configured maximum size.' },
   MESSAGE_NO_ID: { retriable: false, description: 'Message has neither an `id` field nor a Kafka key.' },
+  MESSAGE_TOO_DEEP: { retriable: false, description: 'Message JSON nests objects or arrays more than 64 levels deep.' },
   // Inference
   INFERENCE_FAILED: { retriable: false, description: 'ONNX Runtime failed while running a batch.' },
   OUTPUT_SHAPE: { retriable: false, description: 'The model returned logits of an unexpected shape or type.' },
@@ -73,8 +77,13 @@ export const ERROR_CATALOG = {
     retriable: false,
     description: 'The enriched record is larger than kafka.maxMessageBytes; the original message is dead-lettered.',
   },
+  OUTPUT_INVALID: {
+    retriable: false,
+    description: 'The enriched article could not be built or serialised from this message; the original message is dead-lettered.',
+  },
   SHUTDOWN_TIMEOUT: { retriable: false, description: 'Graceful shutdown exceeded the grace period.' },
   ABORTED: { retriable: true, description: 'The operation was aborted (shutdown or timeout).' },
+  INTERNAL: { retriable: false, description: 'An unexpected error (a bug): reported with its stack; the service stops.' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

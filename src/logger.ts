@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { redactDeep, redactUrlCredentials } from './redact.js';
 import { ENRICHER_VERSION } from './version.js';
 
 export type { Logger } from 'pino';
@@ -15,8 +16,14 @@ const REDACT = [
   '*.headers.authorization',
 ];
 
+/** pino's error serializer, then URL credentials redacted in its message, stack and fields. */
+function serializeError(err: Error): Record<string, unknown> {
+  return redactDeep({ ...pino.stdSerializers.err(err) });
+}
+
 /**
- * The root logger: JSON lines, errors under `err`, secrets redacted. Components take
+ * The root logger: JSON lines, errors under `err`, secrets redacted (the paths above, and
+ * credentials inside URLs in any string, see redact.ts). Components take
  * child loggers (`logger.child({ component: 'source' })`). `destination` defaults to
  * stdout; the `extract` CLI logs to stderr because stdout carries its results.
  */
@@ -26,7 +33,15 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       level,
       base: { service: 'news-entity-enricher', version: ENRICHER_VERSION },
       redact: { paths: REDACT, censor: '[redacted]' },
-      serializers: { err: pino.stdSerializers.err },
+      serializers: { err: serializeError },
+      formatters: { log: (object) => redactDeep(object) },
+      hooks: {
+        logMethod(args, method) {
+          // The message string (and format arguments) may carry a URL too.
+          const clean = args.map((a: unknown) => (typeof a === 'string' ? redactUrlCredentials(a) : a)) as typeof args;
+          method.apply(this, clean);
+        },
+      },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
     destination ?? pino.destination(1),

@@ -1,7 +1,7 @@
 import { decodeArticle, type Article, type ArticleLimits } from '../article.js';
 import type { Config } from '../config.js';
 import { buildEnrichedArticle } from '../enriched.js';
-import { EnricherError, isEnricherError } from '../errors.js';
+import { EnricherError, isEnricherError, toEnricherError } from '../errors.js';
 import type { DecodeOptions, WindowOptions } from '../gliner/types.js';
 import type { EntityExtractor, FieldEntities } from '../inference/extractor.js';
 import { decodeOptions, windowOptions } from '../inference/options.js';
@@ -34,6 +34,10 @@ export interface ProcessorOptions {
   readonly backoff: BackoffOptions;
 }
 
+function describe(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
+
 /** Labels for an article: its own when allowed and given, else the configured ones. */
 export function labelsFor(article: Article, config: Readonly<Config>): readonly string[] {
   return config.inference.allowMessageLabels && article.labels !== undefined ? article.labels : config.inference.labels;
@@ -63,9 +67,8 @@ export class ArticleProcessor {
     try {
       article = decodeArticle(value === null ? null : new Uint8Array(value.buffer, value.byteOffset, value.length), key?.toString('utf8'), this.limits);
     } catch (err) {
-      const fate = classifyFailure(err, 0, 'MESSAGE_SCHEMA');
-      if (fate.kind === 'dead') return { kind: 'dead', error: fate.error };
-      throw new ProcessingStopped(fate.kind === 'retry' ? { kind: 'fatal', error: fate.error } : fate);
+      // Decoding looks at this message only: whatever it throws is the message's fault.
+      return { kind: 'dead', error: toEnricherError(err, 'MESSAGE_SCHEMA') };
     }
     const idBytes = Buffer.byteLength(article.id, 'utf8');
     if (idBytes > MAX_ID_BYTES) {
@@ -85,15 +88,26 @@ export class ArticleProcessor {
     this.options.metrics.windowsPerArticle.observe(results.reduce((a, r) => a + r.windows, 0));
 
     const { extractor, version, config } = this.options;
-    const enriched = buildEnrichedArticle(article, results, {
-      model: extractor.model,
-      labels,
-      decode: this.decode,
-      durationMs,
-      processedAt: new Date(),
-      version,
-    });
-    const json = JSON.stringify(enriched);
+    let json: string;
+    try {
+      const enriched = buildEnrichedArticle(article, results, {
+        model: extractor.model,
+        labels,
+        decode: this.decode,
+        durationMs,
+        processedAt: new Date(),
+        version,
+      });
+      json = JSON.stringify(enriched);
+    } catch (err) {
+      // Whatever the message carries that the output cannot (decode bounds the nesting depth;
+      // this catches the rest), it is this message's problem, never the service's.
+      const error = new EnricherError('OUTPUT_INVALID', `enriched article cannot be serialised: ${describe(err)}`, {
+        cause: err,
+        context: { articleId: article.id },
+      });
+      return { kind: 'dead', error, articleId: article.id };
+    }
     const bytes = Buffer.byteLength(json, 'utf8');
     if (config.kafka.outputTopic !== '') {
       const record = outputRecord(article.id, json, extractor.model, version);

@@ -238,7 +238,9 @@ export class Pipeline implements SourceHandler {
       },
       (err: unknown) => {
         if (err instanceof ProcessingStopped && err.fate.kind === 'abandon') return;
-        const error = err instanceof ProcessingStopped ? err.fate.error : toEnricherError(err, 'INFERENCE_FAILED');
+        // The processor turns every problem of the message into a `dead` outcome; what reaches
+        // here is about the service (model, workers) or a bug, and is reported as such.
+        const error = err instanceof ProcessingStopped ? err.fate.error : toEnricherError(err, 'INTERNAL');
         this.fail(error);
       },
     );
@@ -288,7 +290,8 @@ export class Pipeline implements SourceHandler {
         this.o.metrics.lastProgress.setToCurrentTime();
       } catch (err) {
         if (this.force.signal.aborted) return;
-        this.fail(toEnricherError(err, 'INFERENCE_FAILED'));
+        // Sinks classify their own failures (retried, dead-lettered or coded); anything else is a bug.
+        this.fail(toEnricherError(err, 'INTERNAL'));
         return;
       }
       for (const lane of this.lanes.values()) this.updateGauges(lane);

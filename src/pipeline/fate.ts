@@ -17,17 +17,23 @@ export type Fate =
   | { readonly kind: 'abandon'; readonly error: EnricherError }
   | { readonly kind: 'fatal'; readonly error: EnricherError };
 
-/** Codes that describe one message (or its output), never the service. */
+/**
+ * Codes that describe one message (or its output), never the service. `LABELS_INVALID` is
+ * here because a message may bring its own labels (the configured ones are checked at
+ * start-up); `OPTIONS_INVALID` is not: inference options come only from the configuration,
+ * so dead-lettering on it would empty the topic into the DLQ for one setting.
+ */
 export const PER_MESSAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'MESSAGE_INVALID_JSON',
   'MESSAGE_INVALID_UTF8',
   'MESSAGE_SCHEMA',
   'MESSAGE_TOO_LARGE',
+  'MESSAGE_TOO_DEEP',
   'MESSAGE_NO_ID',
   'LABELS_INVALID',
-  'OPTIONS_INVALID',
   'INFERENCE_FAILED',
   'OUTPUT_TOO_LARGE',
+  'OUTPUT_INVALID',
   'ES_DOCUMENT_REJECTED',
 ]);
 

@@ -6,7 +6,7 @@ const err = (code: ConstructorParameters<typeof EnricherError>[0]) => new Enrich
 
 describe('classifyFailure', () => {
   it('dead-letters problems of the message itself', () => {
-    for (const code of ['MESSAGE_INVALID_JSON', 'MESSAGE_INVALID_UTF8', 'MESSAGE_SCHEMA', 'MESSAGE_TOO_LARGE', 'MESSAGE_NO_ID', 'LABELS_INVALID', 'OPTIONS_INVALID', 'OUTPUT_TOO_LARGE', 'ES_DOCUMENT_REJECTED'] as const) {
+    for (const code of ['MESSAGE_INVALID_JSON', 'MESSAGE_INVALID_UTF8', 'MESSAGE_SCHEMA', 'MESSAGE_TOO_LARGE', 'MESSAGE_TOO_DEEP', 'MESSAGE_NO_ID', 'LABELS_INVALID', 'OUTPUT_TOO_LARGE', 'OUTPUT_INVALID', 'ES_DOCUMENT_REJECTED'] as const) {
       expect(classifyFailure(err(code), 0).kind, code).toBe('dead');
     }
   });
@@ -21,7 +21,9 @@ describe('classifyFailure', () => {
     expect(classifyFailure(err('WORKER_CRASHED'), 5).kind).toBe('retry');
     expect(classifyFailure(err('ES_UNAVAILABLE'), 0).kind).toBe('retry');
     expect(classifyFailure(err('ABORTED'), 0).kind).toBe('abandon');
-    for (const code of ['WORKER_INIT_FAILED', 'SESSION_CREATE_FAILED', 'MODEL_FILE_MISSING', 'OUTPUT_SHAPE', 'CONFIG_INVALID'] as const) {
+    // OPTIONS_INVALID: options come from the configuration, never from a message, so
+    // dead-lettering on it would send every message to the DLQ for one setting.
+    for (const code of ['WORKER_INIT_FAILED', 'SESSION_CREATE_FAILED', 'MODEL_FILE_MISSING', 'OUTPUT_SHAPE', 'CONFIG_INVALID', 'OPTIONS_INVALID', 'INTERNAL'] as const) {
       expect(classifyFailure(err(code), 0).kind, code).toBe('fatal');
     }
   });

@@ -200,6 +200,53 @@ describe('Pipeline', () => {
     await pipeline.stop(false);
   });
 
+  it('dead-letters a message nested too deep to serialise (MESSAGE_TOO_DEEP) and processes the ones after it', async () => {
+    const { source, kafka, pipeline, fatal } = setup();
+    // Issue 9: 6,000 nested arrays pass JSON.parse and validation, then JSON.stringify of the
+    // enriched article overflows the stack; that must fail the message, not the service.
+    const deep = `{"id":"deep-1","body":"Reuters reported from Paris.","extra":${'['.repeat(6000)}${']'.repeat(6000)}}`;
+    const limit = `{"id":"deep-64","body":"Reuters reported from Paris.","extra":${'['.repeat(63)}${']'.repeat(63)}}`;
+    await pipeline.onBatch(batch(0, [message(0, article('a-0'), 'a-0'), message(1, deep, 'deep-1'), message(2, limit, 'deep-64'), message(3, article('a-3'), 'a-3')]));
+    await until(() => kafka.sent.length === 4);
+    expect(fatal).toEqual([]);
+    const dlq = kafka.sent.filter((r) => r.topic === 'news.articles.dlq');
+    expect(dlq.map((r) => [r.record.headers['x-source-offset'], r.record.headers['x-error-code']])).toEqual([['1', 'MESSAGE_TOO_DEEP']]);
+    expect(kafka.sent.filter((r) => r.topic === 'news.articles.enriched').map((r) => r.record.key)).toEqual(['a-0', 'deep-64', 'a-3']);
+    await until(() => source.commits.some((c) => c.get(0) === 4));
+    await pipeline.stop(false);
+  });
+
+  it('dead-letters an article whose enriched form cannot be serialised (OUTPUT_INVALID)', async () => {
+    const { source, kafka, pipeline, extractor, fatal } = setup();
+    const orig = extractor.extract.bind(extractor);
+    extractor.extract = async (req) => {
+      const out = await orig(req);
+      // A value JSON cannot carry (a BigInt) in one article's result.
+      if (req.fields.some((f) => f.text.includes('unserialisable'))) (out[0]!.entities[0] as unknown as { score: unknown }).score = 1n;
+      return out;
+    };
+    await pipeline.onBatch(batch(0, [message(0, article('bad', 'Alice is unserialisable'), 'bad'), message(1, article('ok'), 'ok')]));
+    await until(() => kafka.sent.length === 2);
+    expect(fatal).toEqual([]);
+    const dlq = kafka.sent.filter((r) => r.topic === 'news.articles.dlq');
+    expect(dlq.map((r) => [r.record.headers['x-error-code'], r.record.headers['x-article-id']])).toEqual([['OUTPUT_INVALID', 'bad']]);
+    expect(kafka.sent.filter((r) => r.topic === 'news.articles.enriched').map((r) => r.record.key)).toEqual(['ok']);
+    await until(() => source.commits.some((c) => c.get(0) === 2));
+    await pipeline.stop(false);
+  });
+
+  it('stops on OPTIONS_INVALID instead of dead-lettering every message for one setting', async () => {
+    const { source, kafka, pipeline, extractor, fatal } = setup();
+    extractor.fail = () => new EnricherError('OPTIONS_INVALID', 'window size 1000 must be an integer in 1..384');
+    await pipeline.onBatch(batch(0, [message(0, article('a')), message(1, article('b'))]));
+    await until(() => fatal.length === 1);
+    expect(fatal[0]!.code).toBe('OPTIONS_INVALID');
+    expect(kafka.sent.filter((r) => r.topic === 'news.articles.dlq')).toEqual([]);
+    await pipeline.commitAll();
+    expect(source.commits.every((c) => !c.has(0) || c.get(0) === 0)).toBe(true);
+    await pipeline.stop(true);
+  });
+
   it('pauses when the queue is full, holds the batch heartbeating, and resumes below half', async () => {
     const { source, kafka, pipeline, extractor } = setup({ QUEUE_MAX_ARTICLES: '4', KAFKA_HEARTBEAT_INTERVAL_MS: '200' });
     let release!: () => void;
