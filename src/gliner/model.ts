@@ -19,6 +19,18 @@ export interface LoadOptions extends SessionSettings {
   tokenCacheSize?: number;
 }
 
+/** The tokenizer side of a model folder: enough to plan windows and check settings, no session. */
+export interface ModelText {
+  files: ModelFiles;
+  settings: GlinerSettings;
+  preprocessor: Preprocessor;
+  /**
+   * The encoder's position limit (`encoder_config.max_position_embeddings`) when the config
+   * carries it; the preprocessor's default budget is this, or 512 when it is unknown.
+   */
+  encoderPositions: number | undefined;
+}
+
 /** A loaded model: the tokenizer side and the ONNX side, plus what to report about it. */
 export interface LoadedModel {
   info: ModelInfo;
@@ -33,11 +45,11 @@ export interface LoadedModel {
 const DEFAULT_MAX_TOKENS = 512;
 
 /**
- * Loads and cross-checks a model folder: config, tokenizer (its `<<ENT>>` id must equal
- * `class_token_index`), ONNX session; then runs a probe batch so a graph that disagrees
- * with its config fails at start-up rather than on traffic.
+ * Reads and cross-checks the tokenizer side of a model folder: gliner_config.json and the
+ * tokenizer, whose `<<ENT>>` id must equal `class_token_index`. No ONNX session is created,
+ * so this is cheap enough to run on the main thread before start-up commits to anything.
  */
-export async function loadModel(dir: string, options: LoadOptions): Promise<LoadedModel> {
+export function loadModelText(dir: string, options: Pick<LoadOptions, 'variant' | 'tokenCacheSize'> = {}): ModelText {
   const files = resolveModelFiles(dir, options.variant ?? 'fp32');
   const rawConfig = readJsonFile(files.glinerConfig);
   const settings = parseGlinerConfig(rawConfig, files.glinerConfig);
@@ -56,7 +68,19 @@ export async function loadModel(dir: string, options: LoadOptions): Promise<Load
   if (settings.vocabSize !== undefined && entId >= settings.vocabSize) {
     throw new EnricherError('TOKENIZER_MISMATCH', `${settings.entToken} has id ${entId} ≥ vocab_size ${settings.vocabSize}`);
   }
-  const preprocessor = new Preprocessor(tokenizer, settings, entId, encoderMaxTokens(rawConfig));
+  const encoderPositions = encoderMaxTokens(rawConfig);
+  const preprocessor = new Preprocessor(tokenizer, settings, entId, encoderPositions ?? DEFAULT_MAX_TOKENS);
+  return { files, settings, preprocessor, encoderPositions };
+}
+
+/**
+ * Loads and cross-checks a model folder: config, tokenizer (its `<<ENT>>` id must equal
+ * `class_token_index`), ONNX session; then runs a probe batch so a graph that disagrees
+ * with its config fails at start-up rather than on traffic.
+ */
+export async function loadModel(dir: string, options: LoadOptions): Promise<LoadedModel> {
+  const { files, settings, preprocessor } = loadModelText(dir, options);
+  const tokenizer = preprocessor.tokenizer;
   const session = await OnnxSession.create(files.onnx, options);
   try {
     const runner = new BatchRunner(session, settings, { clsId: tokenizer.clsId, sepId: tokenizer.sepId, padId: tokenizer.padId });
@@ -80,8 +104,8 @@ export async function loadModel(dir: string, options: LoadOptions): Promise<Load
 }
 
 /** The backbone's position limit, when gliner_config.json carries the encoder config. */
-function encoderMaxTokens(raw: unknown): number {
+function encoderMaxTokens(raw: unknown): number | undefined {
   const enc = (raw as { encoder_config?: { max_position_embeddings?: unknown } }).encoder_config;
   const v = enc?.max_position_embeddings;
-  return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : DEFAULT_MAX_TOKENS;
+  return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined;
 }

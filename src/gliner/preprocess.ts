@@ -31,7 +31,7 @@ export interface WindowLimitsResolved {
 /** Default words shared by neighbouring windows: ≥ 2·(max_width − 1) for 12-word spans, ~9% of a window. */
 export const DEFAULT_OVERLAP_WORDS = 32;
 /** Smallest text budget a window may have after the prompt. */
-const MIN_TEXT_TOKENS = 32;
+export const MIN_TEXT_TOKENS = 32;
 
 /**
  * Tokenizer-side work of the engine: prompts, word splitting, sub-tokens, windows.

@@ -36,7 +36,8 @@ export function decodeOptions(config: Readonly<Config>): DecodeOptions {
   return { threshold, flatNer, multiLabel };
 }
 
-export function windowOptions(config: Readonly<Config>): Partial<WindowOptions> {
+/** Window options of every request; checked against the model once at start-up (model-settings.ts). */
+export function windowOptions(config: Pick<Readonly<Config>, 'inference'>): Partial<WindowOptions> {
   const inf = config.inference;
   return {
     overlapWords: inf.windowOverlapWords,

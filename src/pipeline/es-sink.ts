@@ -12,6 +12,27 @@ import type { PipelineMetrics } from './metrics.js';
 /** The index template shipped with the package. */
 export const BUNDLED_TEMPLATE = new URL('../../deploy/elasticsearch/index-template.json', import.meta.url);
 
+/** An index template as read from its file (`version` decides whether to reinstall it). */
+export type IndexTemplate = Record<string, unknown> & { version?: number };
+
+/**
+ * Reads the index template (the bundled one when `file` is unset). A missing or malformed
+ * file is a configuration error: checked at start-up, before the service opens its port.
+ */
+export function readIndexTemplate(file?: string): IndexTemplate {
+  const where = file ?? 'the bundled index template';
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file ?? BUNDLED_TEMPLATE, 'utf8'));
+  } catch (err) {
+    throw new EnricherError('CONFIG_INVALID', `cannot read ELASTICSEARCH_TEMPLATE_FILE ${where}: ${(err as Error).message}`, { cause: err });
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new EnricherError('CONFIG_INVALID', `ELASTICSEARCH_TEMPLATE_FILE ${where} must hold a JSON object (an index template)`);
+  }
+  return value as IndexTemplate;
+}
+
 /** One document of a bulk: the article id, its external version and its JSON. */
 export interface EsDocument {
   readonly id: string;
@@ -104,7 +125,7 @@ export class EsSink {
 
   private async installTemplate(): Promise<void> {
     const { index, templateFile } = this.options;
-    const template = JSON.parse(readFileSync(templateFile ?? BUNDLED_TEMPLATE, 'utf8')) as Record<string, unknown> & { version?: number };
+    const template = readIndexTemplate(templateFile);
     const version = typeof template.version === 'number' ? template.version : 0;
     const existing = await this.call(() => this.client.indices.getIndexTemplate({ name: index }, { ignore: [404] }));
     const stored = existing.index_templates?.find((t) => t.name === index)?.index_template.version ?? -1;

@@ -1,13 +1,16 @@
+import type { Client } from '@elastic/elasticsearch';
+import type { Kafka } from 'kafkajs';
 import type { Config } from '../config.js';
 import { EnricherError, isEnricherError } from '../errors.js';
 import { startHttpServer, type HttpServer } from '../http/server.js';
 import { createExtractor } from '../inference/create-extractor.js';
 import type { EntityExtractor } from '../inference/extractor.js';
+import { preflightModel } from '../inference/model-settings.js';
 import type { Logger } from '../logger.js';
 import type { BackoffOptions } from '../retry.js';
 import { ENRICHER_VERSION } from '../version.js';
 import { Pipeline } from './enricher.js';
-import { createEsClient, EsSink } from './es-sink.js';
+import { createEsClient, EsSink, readIndexTemplate } from './es-sink.js';
 import { HealthState } from './health.js';
 import { createKafka } from './kafka-client.js';
 import { KafkaSink } from './kafka-sink.js';
@@ -71,7 +74,9 @@ export class EnricherService {
   }
 
   /**
-   * Starts everything: HTTP first (probes answer during start-up), then the model,
+   * Starts everything: first the configuration checks that need the model folder or files
+   * (a bad setting fails here, before any port opens), then HTTP (probes answer during
+   * start-up), the model,
    * Elasticsearch (retried while unreachable), producers, the consumer. A `close()` during
    * start-up aborts it. On failure, closes what was started and rethrows.
    */
@@ -106,9 +111,25 @@ export class EnricherService {
     return { baseMs: es.retryBaseMs, maxMs: es.retryMaxMs };
   }
 
+  /**
+   * Everything about the configuration that can be wrong, checked before anything opens:
+   * the model folder and the settings that depend on it (unless an extractor was given),
+   * the CA files (read by the clients built here) and the index template.
+   */
+  private preflight(): { esClient: Client; kafka: Kafka } {
+    const { config, logger } = this.options;
+    if (this.options.extractor === undefined) {
+      const settings = preflightModel(config);
+      this.log.info({ window: settings }, 'model settings checked');
+    }
+    if (config.elasticsearch.installTemplate) readIndexTemplate(config.elasticsearch.templateFile);
+    return { esClient: createEsClient(config.elasticsearch), kafka: createKafka(config, logger) };
+  }
+
   private async boot(): Promise<void> {
     const { config, logger } = this.options;
     const signal = this.startAbort.signal;
+    const { esClient, kafka } = this.preflight();
     this.http = await startHttpServer({
       port: config.httpPort,
       registry: this.metrics.registry,
@@ -130,7 +151,7 @@ export class EnricherService {
     signal.throwIfAborted();
 
     const backoff = this.backoff();
-    this.es = new EsSink(createEsClient(config.elasticsearch), {
+    this.es = new EsSink(esClient, {
       index: config.elasticsearch.index,
       refresh: config.elasticsearch.refresh,
       bulkMaxBytes: config.elasticsearch.bulkMaxBytes,
@@ -143,7 +164,6 @@ export class EnricherService {
     });
     await this.es.setup(signal);
 
-    const kafka = createKafka(config, logger);
     this.kafkaSink = new KafkaSink(kafka, {
       exactlyOnce: config.kafka.exactlyOnce,
       groupId: config.kafka.groupId,
@@ -237,12 +257,23 @@ export class EnricherService {
     const pipeline = this.pipeline;
     if (pipeline !== undefined) {
       const t0 = Date.now();
-      await step('drain', async () => {
-        drained = this.fatal === undefined && (await pipeline.drain(Math.max(0, grace - reserve)));
-      });
-      if (!drained) {
-        const left = pipeline.inFlight;
-        this.log.warn({ code: 'SHUTDOWN_TIMEOUT', inFlight: left }, 'in-flight work abandoned; it is reprocessed after restart');
+      const fatal = this.fatal;
+      if (fatal !== undefined) {
+        // Nothing past the failure may be committed, so nothing is drained: say so, as what it
+        // is (the fatal error was logged when it happened), not as a shutdown timeout.
+        drained = false;
+        await step('drain', () => pipeline.drain(0));
+        this.log.error(
+          { code: fatal.code, inFlight: pipeline.inFlight },
+          'stopping after a fatal error: uncommitted messages are processed again after restart',
+        );
+      } else {
+        await step('drain', async () => {
+          drained = await pipeline.drain(Math.max(0, grace - reserve));
+        });
+        if (!drained) {
+          this.log.warn({ code: 'SHUTDOWN_TIMEOUT', inFlight: pipeline.inFlight }, 'in-flight work abandoned; it is reprocessed after restart');
+        }
       }
       await step('sinks', () => pipeline.stop(!drained));
       await step('commit', () => pipeline.commitAll());

@@ -1,0 +1,124 @@
+import type { Config } from '../config.js';
+import { EnricherError, isEnricherError } from '../errors.js';
+import { loadModelText, type ModelText } from '../gliner/model.js';
+import { DEFAULT_OVERLAP_WORDS, MIN_TEXT_TOKENS, type WindowLimitsResolved } from '../gliner/preprocess.js';
+import { windowOptions } from './options.js';
+
+/**
+ * The settings that only mean something against a model — window words and overlap against
+ * `max_len` and `max_width`, the sub-token budget against the encoder and the label prompt,
+ * the configured labels against the tokenizer — checked once at start-up. The schema cannot
+ * check them (it does not know the model), and per request they would fail every message
+ * alike: a wrong setting is a CONFIG_INVALID at start-up, before the service opens its port
+ * or joins its group and before `extract` reads a line. Labels a message brings itself are
+ * still checked per message (LABELS_INVALID, dead-lettered).
+ */
+
+/** How each checked setting is named to the operator (variable, config key, flag). */
+const NAMES = {
+  windowWords: 'WINDOW_WORDS (inference.windowWords, --window-words)',
+  windowOverlapWords: 'WINDOW_OVERLAP_WORDS (inference.windowOverlapWords, --window-overlap)',
+  windowMaxTokens: 'WINDOW_MAX_TOKENS (inference.windowMaxTokens, --window-max-tokens)',
+  labels: 'LABELS (inference.labels, --labels)',
+} as const;
+
+/** What the checked settings resolve to for the configured labels (logged at start-up). */
+export interface CheckedSettings extends WindowLimitsResolved {
+  /** Sub-tokens of the configured labels' prompt (`<<ENT>> label … <<SEP>>`). */
+  readonly promptTokens: number;
+}
+
+type InferenceConfig = Readonly<Config['inference']>;
+
+/** The overlap problem of a window size, with the range that would be accepted. */
+function overlapProblem(words: number, overlap: number, maxWidth: number): string | undefined {
+  const min = 2 * (maxWidth - 1);
+  const max = Math.ceil(words / 2) - 1; // overlap · 2 < window
+  if (min > max) {
+    return (
+      `${NAMES.windowWords} gives windows of ${words} words, too small for this model: the overlap must be at least ` +
+      `2·(max_width − 1) = ${min} words and below half the window, so windows need at least ${2 * min + 1} words`
+    );
+  }
+  if (overlap < min) {
+    return (
+      `${NAMES.windowOverlapWords} is ${overlap}, below 2·(max_width − 1) = ${min} words for this model (max_width ${maxWidth}): ` +
+      `an entity crossing a window cut could be reported cut; set it to ${min}..${max} (default ${DEFAULT_OVERLAP_WORDS})`
+    );
+  }
+  if (overlap > max) {
+    return `${NAMES.windowOverlapWords} is ${overlap}, not below half the window (${words} words): set it to ${min}..${max}`;
+  }
+  return undefined;
+}
+
+/**
+ * Checks the inference settings against a model's tokenizer side and returns what they
+ * resolve to. Throws one CONFIG_INVALID listing every problem, each with what to set.
+ */
+export function checkModelSettings(model: ModelText, inference: InferenceConfig, modelDir: string): CheckedSettings {
+  const { maxLen, maxWidth } = model.settings;
+  const pre = model.preprocessor;
+  const problems: string[] = [];
+
+  const words = inference.windowWords ?? maxLen;
+  if (words > maxLen) {
+    problems.push(`${NAMES.windowWords} is ${words}, above the model's max_len of ${maxLen} words: unset it (max_len is the default) or set it to at most ${maxLen}`);
+  }
+  const overlap = overlapProblem(Math.min(words, maxLen), inference.windowOverlapWords, maxWidth);
+  if (overlap !== undefined) problems.push(overlap);
+
+  const positions = model.encoderPositions;
+  const maxTokens = inference.windowMaxTokens ?? pre.defaultMaxTokens;
+  if (positions !== undefined && maxTokens > positions) {
+    problems.push(
+      `${NAMES.windowMaxTokens} is ${maxTokens}, above the encoder's ${positions} positions (encoder_config.max_position_embeddings): ` +
+        `unset it or set it to at most ${positions}`,
+    );
+  }
+
+  let promptTokens: number | undefined;
+  try {
+    promptTokens = pre.prompt(inference.labels).ids.length;
+  } catch (err) {
+    if (!isEnricherError(err, 'LABELS_INVALID')) throw err;
+    problems.push(`${NAMES.labels}: ${err.message}`);
+  }
+  if (promptTokens !== undefined) {
+    const budget = Math.min(maxTokens, positions ?? maxTokens);
+    const textTokens = budget - 2 - promptTokens;
+    if (textTokens < MIN_TEXT_TOKENS) {
+      problems.push(
+        `the ${new Set(inference.labels).size} labels of ${NAMES.labels} take ${promptTokens} sub-tokens of the ${budget}-token ` +
+          `encoder budget, leaving ${textTokens} for text (at least ${MIN_TEXT_TOKENS} are needed): use fewer or shorter labels` +
+          (positions === undefined || maxTokens < positions ? ` or raise ${NAMES.windowMaxTokens}` : ''),
+      );
+    }
+  }
+
+  if (problems.length === 0) {
+    // The rule every request goes through, for the configured labels: whatever it would
+    // refuse on traffic is refused here. (The checks above say why, with advice.)
+    try {
+      const limits = pre.limits(pre.prompt(inference.labels), windowOptions({ inference }));
+      return { ...limits, promptTokens: promptTokens ?? 0 };
+    } catch (err) {
+      if (!isEnricherError(err)) throw err;
+      problems.push(err.message);
+    }
+  }
+  throw new EnricherError('CONFIG_INVALID', `invalid configuration for the model ${modelDir}: ${problems.join('; ')}`, {
+    context: { maxLen, maxWidth, ...(positions !== undefined ? { encoderPositions: positions } : {}) },
+  });
+}
+
+/**
+ * The start-up check of the service: the model folder is required and must be complete, and
+ * the settings must fit it. Reads the config and the tokenizer only (no ONNX session), on
+ * the calling thread; the workers load the same folder afterwards.
+ */
+export function preflightModel(config: Readonly<Config>): CheckedSettings {
+  const dir = config.model.dir;
+  if (dir === undefined) throw new EnricherError('CONFIG_INVALID', 'model.dir (MODEL_DIR, --model) is required: the model folder to run');
+  return checkModelSettings(loadModelText(dir, { variant: config.model.variant, tokenCacheSize: 1024 }), config.inference, dir);
+}
