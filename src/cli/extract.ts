@@ -1,17 +1,20 @@
 import { once } from 'node:events';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { createInterface } from 'node:readline';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { pino } from 'pino';
-import { parseArticle, type Article } from '../article.js';
+import { decodeArticle, maxValueBytes, type Article } from '../article.js';
 import { loadConfig } from '../config-load.js';
 import type { Config } from '../config.js';
 import { buildEnrichedArticle } from '../enriched.js';
-import { EnricherError, toEnricherError } from '../errors.js';
+import { EnricherError, toEnricherError, type ErrorCode } from '../errors.js';
 import { GlinerEngine } from '../gliner/engine.js';
+import { preflightModel } from '../inference/model-settings.js';
 import { decodeOptions, engineOptions, windowOptions } from '../inference/options.js';
 import { createLogger, type Logger } from '../logger.js';
+import { labelsFor } from '../pipeline/article-processor.js';
+import { PER_MESSAGE_CODES } from '../pipeline/fate.js';
+import { redactUrlCredentials } from '../redact.js';
 import { ENRICHER_VERSION } from '../version.js';
+import { byteLines, isBlank, openInput, openOutput } from './byte-lines.js';
 import { COMMON_FLAGS, parseFlags, usage, type FlagSpec } from './flags.js';
 
 const EXTRACT_FLAGS = {
@@ -22,12 +25,17 @@ const EXTRACT_FLAGS = {
   help: { type: 'boolean', path: undefined, help: 'show this help' },
 } as const satisfies Record<string, FlagSpec>;
 
+/** Exit codes of `extract`. */
+export const EXTRACT_EXIT = { ok: 0, failed: 1, linesFailed: 3 } as const;
+
 export const EXTRACT_USAGE = `news-enricher extract --model DIR [options] < articles.jsonl > enriched.jsonl
-
-Reads one article per line ({"id", "body"|"text"|"content", "title"?, "labels"?, …}), writes one
-enriched article per line in input order. A bad line gives an error record on stderr
-({"line", "error": {"code", "message"}}) and the run goes on.
-
+Reads one article per line ({"id", "body"|"text"|"content", "title"?, "labels"?, …}; a line
+without "id" gets the id "line-<n>", its line number), writes one enriched article per line in
+input order. Lines are checked as the service checks a message (UTF-8 without replacement, a
+leading byte-order mark accepted, nesting depth, sizes, schema). A bad line gives an error
+record on stderr ({"line", "error": {"code", "message"}}) and the run goes on; a summary line
+({"summary": {"lines", "enriched", "failed", "errors": {code: count}, …}}) ends stderr.
+Exit status: 0 every line enriched, ${EXTRACT_EXIT.linesFailed} some lines failed, ${EXTRACT_EXIT.failed} the run failed (configuration, model).
 ${usage(EXTRACT_FLAGS)}`;
 
 interface LineArticle {
@@ -35,10 +43,14 @@ interface LineArticle {
   article: Article;
 }
 
-/** Totals reported at the end of a run. */
+/** Totals reported at the end of a run (the summary line). */
 export interface ExtractStats {
-  articles: number;
-  errors: number;
+  /** Non-blank input lines read. */
+  lines: number;
+  enriched: number;
+  failed: number;
+  /** Failed lines per error code. */
+  errors: Partial<Record<ErrorCode, number>>;
   words: number;
   entities: number;
   seconds: number;
@@ -49,7 +61,7 @@ export async function extractCommand(argv: string[]): Promise<number> {
   const flags = parseFlags(argv, EXTRACT_FLAGS);
   if (flags.values.help === true) {
     process.stdout.write(`${EXTRACT_USAGE}\n`);
-    return 0;
+    return EXTRACT_EXIT.ok;
   }
   const config = loadConfig({
     ...(typeof flags.values.config === 'string' ? { file: flags.values.config } : {}),
@@ -59,13 +71,17 @@ export async function extractCommand(argv: string[]): Promise<number> {
   if (config.model.dir === undefined) throw new EnricherError('CONFIG_INVALID', `--model (or MODEL_DIR) is required\n${EXTRACT_USAGE}`);
   const chunk = Number(flags.values.chunk ?? 64);
   if (!Number.isInteger(chunk) || chunk < 1) throw new EnricherError('CONFIG_INVALID', `--chunk must be a positive integer`);
+  // Everything that can be wrong with the command line fails before the model loads.
+  const input: Readable = typeof flags.values.input === 'string' ? await openInput(flags.values.input, '--input') : process.stdin;
+  const window = preflightModel(config);
+  logger.debug({ window }, 'model settings checked');
+  const output: Writable = typeof flags.values.output === 'string' ? await openOutput(flags.values.output, '--output') : process.stdout;
 
   const engine = await GlinerEngine.load(config.model.dir, engineOptions(config));
   logger.info({ model: engine.model }, 'model loaded');
-  const input = typeof flags.values.input === 'string' ? createReadStream(flags.values.input) : process.stdin;
-  const output: Writable = typeof flags.values.output === 'string' ? createWriteStream(flags.values.output) : process.stdout;
+  let stats: ExtractStats;
   try {
-    const stats = await runExtract(engine, config, createInterface({ input, crlfDelay: Infinity }), output, chunk, logger);
+    stats = await runExtract(engine, config, input, output, chunk, logger);
     logger.info({ ...stats, wordsPerSecond: Math.round(stats.words / stats.seconds) }, 'extract finished');
   } finally {
     await engine.close();
@@ -74,28 +90,29 @@ export async function extractCommand(argv: string[]): Promise<number> {
       await once(output, 'finish');
     }
   }
-  return 0;
+  process.stderr.write(`${JSON.stringify({ summary: stats })}\n`);
+  return stats.failed > 0 ? EXTRACT_EXIT.linesFailed : EXTRACT_EXIT.ok;
 }
 
-/** The loop, separated from argument handling for tests. */
+/** The loop, separated from argument handling for tests. `input` is JSONL bytes. */
 export async function runExtract(
   engine: GlinerEngine,
   config: Readonly<Config>,
-  lines: AsyncIterable<string>,
+  input: AsyncIterable<Buffer | string>,
   output: Writable,
   chunkSize: number,
   logger: Logger,
 ): Promise<ExtractStats> {
   const t0 = performance.now();
-  const stats: ExtractStats = { articles: 0, errors: 0, words: 0, entities: 0, seconds: 0 };
+  const stats: ExtractStats = { lines: 0, enriched: 0, failed: 0, errors: {}, words: 0, entities: 0, seconds: 0 };
   const limits = { maxBodyBytes: config.maxBodyBytes, maxLabels: config.inference.maxLabelsPerMessage };
   let pending: LineArticle[] = [];
-  let lineNo = 0;
 
   const reportError = (line: number, err: unknown): void => {
-    stats.errors += 1;
     const e = toEnricherError(err, 'MESSAGE_SCHEMA');
-    process.stderr.write(`${JSON.stringify({ line, error: { code: e.code, message: e.message } })}\n`);
+    stats.failed += 1;
+    stats.errors[e.code] = (stats.errors[e.code] ?? 0) + 1;
+    process.stderr.write(`${redactUrlCredentials(JSON.stringify({ line, error: { code: e.code, message: e.message } }))}\n`);
   };
 
   const flush = async (): Promise<void> => {
@@ -105,13 +122,15 @@ export async function runExtract(
     for (const text of out) if (!output.write(text)) await once(output, 'drain');
   };
 
-  for await (const raw of lines) {
-    lineNo += 1;
-    if (raw.trim() === '') continue;
+  for await (const l of byteLines(input, maxValueBytes(limits))) {
+    if (l.bytes !== null && isBlank(l.bytes)) continue;
+    stats.lines += 1;
     try {
-      pending.push({ line: lineNo, article: parseArticle(JSON.parse(raw) as unknown, `line-${lineNo}`, limits) });
+      if (l.bytes === null) throw new EnricherError('MESSAGE_TOO_LARGE', `line is ${l.length} bytes, above what a ${limits.maxBodyBytes}-byte body needs`);
+      // The line number stands in for the Kafka key: a line without "id" gets "line-<n>".
+      pending.push({ line: l.line, article: decodeArticle(l.bytes, `line-${l.line}`, limits) });
     } catch (err) {
-      reportError(lineNo, err instanceof SyntaxError ? new EnricherError('MESSAGE_INVALID_JSON', `invalid JSON: ${err.message}`) : err);
+      reportError(l.line, err);
       continue;
     }
     if (pending.length >= chunkSize) await flush();
@@ -135,7 +154,7 @@ async function enrichChunk(
   const out = new Array<string | undefined>(batch.length);
   const groups = new Map<string, number[]>();
   batch.forEach((b, i) => {
-    const labels = config.inference.allowMessageLabels && b.article.labels ? b.article.labels : config.inference.labels;
+    const labels = labelsFor(b.article, config);
     const key = JSON.stringify(labels);
     groups.set(key, [...(groups.get(key) ?? []), i]);
   });
@@ -147,27 +166,34 @@ async function enrichChunk(
     try {
       results = await engine.predict(texts, { ...decode, labels, window, mergeAdjacent: config.inference.mergeAdjacent });
     } catch (err) {
-      // A request-level problem (e.g. labels) fails the articles of this group only.
+      // A problem of these messages (their labels, their text) fails them only; anything
+      // else (the model, the options) fails the run, as it would stop the service.
+      if (!PER_MESSAGE_CODES.has(toEnricherError(err, 'INFERENCE_FAILED').code)) throw err;
       for (const i of members) reportError(batch[i]!.line, err);
       continue;
     }
     const durationMs = performance.now() - t0;
     let r = 0;
     for (const i of members) {
-      const { article } = batch[i]!;
+      const { article, line } = batch[i]!;
       const fields = article.fields.map((f) => ({ field: f.field, ...results[r++]! }));
-      const enriched = buildEnrichedArticle(article, fields, {
-        model: engine.model,
-        labels,
-        decode,
-        durationMs,
-        processedAt: new Date(),
-        version: ENRICHER_VERSION,
-      });
-      stats.articles += 1;
+      try {
+        const enriched = buildEnrichedArticle(article, fields, {
+          model: engine.model,
+          labels,
+          decode,
+          durationMs,
+          processedAt: new Date(),
+          version: ENRICHER_VERSION,
+        });
+        out[i] = `${JSON.stringify(enriched)}\n`;
+        stats.entities += enriched.entities.length;
+      } catch (err) {
+        reportError(line, new EnricherError('OUTPUT_INVALID', `enriched article cannot be serialised: ${(err as Error).message}`, { cause: err }));
+        continue;
+      }
+      stats.enriched += 1;
       stats.words += fields.reduce((a, f) => a + f.words, 0);
-      stats.entities += enriched.entities.length;
-      out[i] = `${JSON.stringify(enriched)}\n`;
     }
   }
   return out.filter((s): s is string => s !== undefined);

@@ -1,11 +1,12 @@
-import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { Partitioners, type Message } from 'kafkajs';
 import { pino } from 'pino';
 import { loadConfig } from '../config-load.js';
-import { EnricherError } from '../errors.js';
+import { EnricherError, isEnricherError } from '../errors.js';
 import { createLogger } from '../logger.js';
-import { createKafka } from '../pipeline/kafka-client.js';
+import { createKafka, KAFKA_CONNECT_TIMEOUT_MS } from '../pipeline/kafka-client.js';
+import { openInput } from './byte-lines.js';
 import { parseFlags, usage, type FlagSpec } from './flags.js';
 
 const PRODUCE_FLAGS = {
@@ -42,6 +43,38 @@ export function keyOfLine(line: string): string | null {
   return null;
 }
 
+/**
+ * A failure of kafkajs as one coded error: brokers not reachable (connection refused, DNS,
+ * timeouts, retries exhausted on them) is KAFKA_UNAVAILABLE, the rest KAFKA_PRODUCE_FAILED.
+ */
+export function kafkaFailure(err: unknown, brokers: readonly string[]): EnricherError {
+  if (isEnricherError(err)) return err;
+  const chain: string[] = [];
+  for (let e: unknown = err; e instanceof Error && chain.length < 5; e = (e as { cause?: unknown }).cause ?? (e as { originalError?: unknown }).originalError) {
+    chain.push(e.name);
+  }
+  const unreachable = chain.some((n) => n === 'KafkaJSConnectionError' || n === 'KafkaJSBrokerNotFound' || n === 'KafkaJSRequestTimeoutError' || n === 'KafkaJSConnectionClosedError');
+  const message = err instanceof Error ? err.message : String(err);
+  return unreachable
+    ? new EnricherError('KAFKA_UNAVAILABLE', `cannot reach the Kafka brokers ${brokers.join(',')}: ${message}`, { cause: err })
+    : new EnricherError('KAFKA_PRODUCE_FAILED', `producing failed: ${message}`, { cause: err });
+}
+
+/** Resolves, or rejects with `onTimeout()` after `ms`. */
+async function within<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(onTimeout()), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** `news-enricher produce`: JSONL lines → records on a topic. */
 export async function produceCommand(argv: string[]): Promise<number> {
   const flags = parseFlags(argv, PRODUCE_FLAGS);
@@ -55,17 +88,37 @@ export async function produceCommand(argv: string[]): Promise<number> {
     ...(typeof flags.values.config === 'string' ? { file: flags.values.config } : {}),
     overrides: flags.overrides,
   });
+  const input: Readable = typeof flags.values.input === 'string' ? await openInput(flags.values.input, '--input') : process.stdin;
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, pino.destination(2));
-  const producer = createKafka(config, logger, '-produce').producer({
+  // This command reports its own failure in one coded line; kafkajs' retry-by-retry error
+  // lines (with stacks) only show when asked for with LOG_LEVEL=debug or trace.
+  const verbose = config.logLevel === 'debug' || config.logLevel === 'trace';
+  const clientLogger = verbose ? logger : logger.child({}, { level: 'silent' });
+  const kafka = createKafka(config, clientLogger, '-produce');
+  const brokers = config.kafka.brokers;
+
+  // Reachability first, bounded by the connect timeout (one attempt per broker), so an
+  // unreachable cluster is one line within seconds rather than a producer retrying for minutes.
+  const probe = createKafka(config, clientLogger, '-produce', { retries: brokers.length - 1, initialRetryTime: 100, maxRetryTime: 500 });
+  const admin = probe.admin();
+  const limitMs = KAFKA_CONNECT_TIMEOUT_MS * brokers.length + 1_000;
+  try {
+    await within(admin.connect(), limitMs, () => new EnricherError('KAFKA_UNAVAILABLE', `no Kafka broker of ${brokers.join(',')} answered within ${limitMs} ms`));
+  } catch (err) {
+    throw kafkaFailure(err, brokers);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+
+  const producer = kafka.producer({
     createPartitioner: Partitioners.DefaultPartitioner,
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: true,
   });
-  await producer.connect();
   let count = 0;
   try {
-    const input = typeof flags.values.input === 'string' ? createReadStream(flags.values.input) : process.stdin;
+    await producer.connect();
     let batch: Message[] = [];
     const flush = async (): Promise<void> => {
       if (batch.length === 0) return;
@@ -79,8 +132,10 @@ export async function produceCommand(argv: string[]): Promise<number> {
       if (batch.length >= CHUNK) await flush();
     }
     await flush();
+  } catch (err) {
+    throw kafkaFailure(err, brokers);
   } finally {
-    await producer.disconnect();
+    await producer.disconnect().catch(() => undefined);
   }
   process.stdout.write(`${JSON.stringify({ topic, produced: count })}\n`);
   return 0;

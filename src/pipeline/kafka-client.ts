@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel, type KafkaConfig, type LogEntry, type RetryOptions, type SASLOptions } from 'kafkajs';
 import type { Config } from '../config.js';
 import { EnricherError } from '../errors.js';
 import type { Logger } from '../logger.js';
+
+/** How long one connection attempt to a broker may take. */
+export const KAFKA_CONNECT_TIMEOUT_MS = 5_000;
 
 const PINO_TO_KAFKAJS: Readonly<Record<string, logLevel>> = {
   fatal: logLevel.ERROR,
@@ -34,17 +37,24 @@ function logCreator(logger: Logger) {
     };
 }
 
-/** A kafkajs client from the configuration: brokers, TLS (optional CA file), SASL, logs. */
-export function createKafka(config: Readonly<Config>, logger: Logger, clientIdSuffix = ''): Kafka {
+/** Retries of every request of the client, connecting included. */
+const DEFAULT_RETRY: RetryOptions = { initialRetryTime: 200, maxRetryTime: 10_000, retries: 8 };
+
+/**
+ * A kafkajs client from the configuration: brokers, TLS (optional CA file), SASL, logs.
+ * `retry` replaces the client's retries (e.g. one connection attempt per broker for a
+ * reachability check that must answer within the connect timeout).
+ */
+export function createKafka(config: Readonly<Config>, logger: Logger, clientIdSuffix = '', retry: RetryOptions = DEFAULT_RETRY): Kafka {
   const k = config.kafka;
   const options: KafkaConfig = {
     clientId: `${k.clientId}${clientIdSuffix}`,
     brokers: [...k.brokers],
     logLevel: PINO_TO_KAFKAJS[config.logLevel] ?? logLevel.INFO,
     logCreator: logCreator(logger),
-    connectionTimeout: 5_000,
+    connectionTimeout: KAFKA_CONNECT_TIMEOUT_MS,
     requestTimeout: 30_000,
-    retry: { initialRetryTime: 200, maxRetryTime: 10_000, retries: 8 },
+    retry,
   };
   if (k.ssl) {
     if (k.sslCaFile !== undefined) {

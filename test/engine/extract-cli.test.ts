@@ -4,10 +4,20 @@ import { FIXTURES } from '../helpers/golden.js';
 
 const CLI = new URL('../../dist/cli.js', import.meta.url).pathname;
 
-function extract(args: string[], input: string) {
-  const r = spawnSync(process.execPath, [CLI, 'extract', ...args], { input, encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'warn' } });
+function extract(args: string[], input: string | Buffer, logLevel = 'warn') {
+  const r = spawnSync(process.execPath, [CLI, 'extract', ...args], { input, encoding: 'utf8', env: { ...process.env, LOG_LEVEL: logLevel } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** The error records and the summary line extract writes on stderr. */
+function report(stderr: string) {
+  const lines = stderr.split('\n').filter((l) => l !== '');
+  const errors = lines.filter((l) => l.startsWith('{"line"')).map((l) => JSON.parse(l) as { line: number; error: { code: string } });
+  const summaries = lines.filter((l) => l.startsWith('{"summary"')).map((l) => (JSON.parse(l) as { summary: Record<string, unknown> }).summary);
+  return { errors: errors.map((e) => [e.line, e.error.code] as const), summaries };
+}
+
+const SPAN = `${FIXTURES}models/tiny-span`;
 
 const GOOD = [
   { id: 'a1', title: 'Microsoft founders', body: 'Microsoft was founded by Bill Gates and Paul Allen on April 4, 1975, in Albuquerque.', source: 'wire' },
@@ -26,7 +36,7 @@ describe('news-enricher extract', () => {
         JSON.stringify({ id: 'bad-label', body: 'Paris', labels: ['x<<ENT>>'] }),
       ];
       const r = extract(['--model', `${FIXTURES}models/${model}`, '--labels', 'person,organization,location,date', '--threshold', '0.3'], `${lines.join('\n')}\n`);
-      expect(r.code, r.stderr).toBe(0);
+      expect(r.code, r.stderr).toBe(3); // some lines failed
       const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
       expect(out.map((o) => o.id)).toEqual(['a1', 'a2']);
       for (const [i, o] of out.entries()) {
@@ -50,8 +60,58 @@ describe('news-enricher extract', () => {
         [3, 'MESSAGE_SCHEMA'],
         [6, 'LABELS_INVALID'],
       ]);
+      expect(report(r.stderr).summaries).toEqual([expect.objectContaining({ lines: 5, enriched: 2, failed: 3, errors: { MESSAGE_INVALID_JSON: 1, MESSAGE_SCHEMA: 1, LABELS_INVALID: 1 } })]);
     });
   }
+
+  it('applies the input rules of the service: BOM accepted, invalid UTF-8 and deep nesting refused, ids from line numbers', () => {
+    const input = Buffer.concat([
+      Buffer.from([0xef, 0xbb, 0xbf]), // UTF-8 byte-order mark before line 1
+      Buffer.from(`${JSON.stringify(GOOD[0])}\n`),
+      Buffer.from('{"id":"bad-utf8","body":"caf'),
+      Buffer.from([0xc3, 0x28]),
+      Buffer.from('"}\n'),
+      Buffer.from(`${JSON.stringify({ body: 'Angela Merkel visited Paris.' })}\r\n`),
+      Buffer.from(`{"id":"deep-1","body":"Reuters reported from Paris.","extra":${'['.repeat(6000)}${']'.repeat(6000)}}\n`),
+      Buffer.from(`${JSON.stringify(GOOD[1])}\n`),
+    ]);
+    const r = extract(['--model', SPAN, '--labels', 'person,organization,location'], input);
+    expect(r.code, r.stderr).toBe(3);
+    const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string; body?: string });
+    expect(out.map((o) => o.id)).toEqual(['a1', 'line-3', 'a2']);
+    expect(out[1]!.body).toBe('Angela Merkel visited Paris.');
+    const { errors, summaries } = report(r.stderr);
+    expect(errors).toEqual([
+      [2, 'MESSAGE_INVALID_UTF8'],
+      [4, 'MESSAGE_TOO_DEEP'],
+    ]);
+    expect(summaries).toEqual([expect.objectContaining({ lines: 5, enriched: 3, failed: 2, errors: { MESSAGE_INVALID_UTF8: 1, MESSAGE_TOO_DEEP: 1 } })]);
+  });
+
+  it('exits 0 with a summary when every line was enriched', () => {
+    const r = extract(['--model', SPAN], `${JSON.stringify(GOOD[0])}\n`);
+    expect(r.code, r.stderr).toBe(0);
+    expect(report(r.stderr).summaries).toEqual([expect.objectContaining({ lines: 1, enriched: 1, failed: 0, errors: {} })]);
+  });
+
+  it('refuses a missing input file before loading the model', () => {
+    const r = extract(['--model', SPAN, '--input', '/nonexistent.jsonl'], '', 'info');
+    expect(r.code).toBe(1);
+    const last = JSON.parse(r.stderr.trim().split('\n').pop()!) as { code: string; message: string };
+    expect(last).toMatchObject({ code: 'CONFIG_INVALID' });
+    expect(last.message).toContain('/nonexistent.jsonl');
+    expect(r.stderr).not.toContain('model loaded');
+  });
+
+  it('refuses window settings the model cannot take before reading a line', () => {
+    const r = extract(['--model', SPAN, '--window-words', '8', '--window-overlap', '3'], `${JSON.stringify(GOOD[0])}\n`);
+    expect(r.code).toBe(1);
+    expect(report(r.stderr).errors).toEqual([]);
+    expect(r.stdout).toBe('');
+    const last = JSON.parse(r.stderr.trim().split('\n').pop()!) as { code: string; message: string };
+    expect(last.code).toBe('CONFIG_INVALID');
+    expect(last.message).toMatch(/WINDOW_WORDS.*at least 45 words/);
+  });
 
   it('fails at start with a coded error when the model folder is wrong', () => {
     const r = extract(['--model', '/nonexistent'], '');
