@@ -24,6 +24,8 @@ const POISON: ReadonlyArray<[string, Buffer, string]> = [
   ['poison-utf8', Buffer.concat([Buffer.from('{"id":"poison-utf8","body":"caf'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]), 'MESSAGE_INVALID_UTF8'],
   ['poison-label', Buffer.from(JSON.stringify({ id: 'poison-label', body: 'A fine article.', labels: ['person', 'has <<ENT>> inside'] })), 'LABELS_INVALID'],
   ['poison-long-id', Buffer.from(JSON.stringify({ id: '€'.repeat(200), body: 'An id of 600 bytes.' })), 'MESSAGE_SCHEMA'],
+  // Issue 9: well-formed, but 6,000 levels deep — it used to stop the service on every restart.
+  ['poison-deep', Buffer.from(`{"id":"poison-deep","body":"Reuters reported from Paris.","extra":${'['.repeat(6000)}${']'.repeat(6000)}}`), 'MESSAGE_TOO_DEEP'],
 ];
 
 describe('poison messages', () => {
