@@ -188,6 +188,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--torch-check", action="store_true",
                         help="self-check: also run the captured feeds through the torch model rebuilt from "
                              "BUILD_INFO.json (preset + seed) and print the max |logit diff| (not stored)")
+    parser.add_argument("--entities-only", action="store_true",
+                        help="write entities without the per-batch feeds and logits (per-CPU int8 goldens, "
+                             "where the feeds are already proven by the fp32 golden)")
+    parser.add_argument("--cpu-family", help="record the int8 kernel family the golden was made with "
+                                             "(e.g. avx512vnni, avx2); see test/helpers/cpu-family.ts")
     return parser.parse_args(argv)
 
 
@@ -208,6 +213,11 @@ def main(argv: list[str] | None = None) -> int:
             batch_size = args.batch_size_override or item["batch_size"]
             result = run_case(model, recorder, item, batch_size, torch_check)
             line = {"id": result.pop("id"), "model": model_dir.name, "variant": Path(variant).name, **result}
+            if args.entities_only:
+                line.pop("batches", None)
+                line.get("fallback", {}).pop("batches", None)
+            if args.cpu_family:
+                line["cpu_family"] = args.cpu_family
             handle.write(json.dumps(line, ensure_ascii=True) + "\n")
             counts = [len(e) for e in line["entities"]] if "entities" in line else None
             total_entities += sum(counts or [])

@@ -4,7 +4,8 @@
 #     tokenizer files relative-symlinked to test/fixtures/tokenizer/
 #   - test/fixtures/parity/cases.jsonl
 #   - test/fixtures/parity/golden-tiny-span.jsonl, golden-tiny-token.jsonl (case batch sizes) and
-#     golden-tiny-span-int8.jsonl (model_int8.onnx, every case at batch size 1)
+#     golden-tiny-span-int8.jsonl (model_int8.onnx, every case at batch size 1; AVX2_GOLDEN=1 also
+#     golden-tiny-span-int8-avx2.jsonl under qemu, ~6 min)
 # Needs models/.venv (models/setup.sh); runs offline.  SEED overrides the weight seed (default 20240601).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -27,5 +28,14 @@ $PY models/golden.py --model "$MODELS/tiny-token" --cases "$PARITY/cases.jsonl" 
   --out "$PARITY/golden-tiny-token.jsonl" --torch-check
 $PY models/golden.py --model "$MODELS/tiny-span" --variant model_int8.onnx --batch-size-override 1 \
   --cases "$PARITY/cases.jsonl" --out "$PARITY/golden-tiny-span-int8.jsonl"
+
+# int8 kernels differ by CPU family (test/helpers/cpu-family.ts): the golden above is this CPU's
+# family (the committed one was made on AVX-512 VNNI). The AVX2 golden (entities only) is made
+# under an emulated Haswell (apt install qemu-user), which MLAS sees as AVX2 without AVX-512:
+if [ "${AVX2_GOLDEN:-0}" = 1 ]; then
+  qemu-x86_64 -cpu Haswell $PY models/golden.py --model "$MODELS/tiny-span" --variant model_int8.onnx \
+    --batch-size-override 1 --entities-only --cpu-family avx2 \
+    --cases "$PARITY/cases.jsonl" --out "$PARITY/golden-tiny-span-int8-avx2.jsonl"
+fi
 
 ls -l "$MODELS"/*/onnx/*.onnx "$PARITY"/*.jsonl

@@ -1,4 +1,7 @@
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GlinerEngine } from '../../src/gliner/engine.js';
 import { encodeBatch } from '../../src/gliner/encode.js';
@@ -14,12 +17,27 @@ import {
   type GoldenCase,
   type ParityCase,
 } from '../helpers/golden.js';
+import { int8Family } from '../helpers/cpu-family.js';
+import {
+  agreementF1,
+  compareEntities,
+  compareLogits,
+  emptyReport,
+  toleratedWithinBudget,
+  type Ent,
+} from '../helpers/parity-compare.js';
 
 /**
  * Parity with the reference `gliner` package on the fixture models. Golden files come
  * from models/golden.py (the reference's ONNX path, ORT 1.30.0). Three layers are
- * compared so a failure says where it starts: feeds (preprocessing), logits (session),
- * entities (decoding, batching, offsets).
+ * compared so a failure says where it starts: feeds (preprocessing) exactly; fp32 logits
+ * (session) within a bound measured across instruction sets; entities (decoding, batching,
+ * offsets) exactly, except where a score lies within the drift of the threshold or of a
+ * greedy rival (few, counted). See test/helpers/parity-compare.ts for the bounds.
+ *
+ * int8 results depend on the CPU's int8 kernel family, so the int8 reference is, in order:
+ * the reference run on this machine (when models/setup.sh has made models/.venv), the
+ * committed golden of this CPU's family, or else an agreement bound with the fp32 golden.
  */
 
 const cases = readJsonl<ParityCase>(`${FIXTURES}parity/cases.jsonl`);
@@ -28,11 +46,43 @@ const byId = new Map(cases.map((c) => [c.id, c]));
 /** Reference semantics: a text within max_len is one pass, however many sub-tokens it has. */
 const REFERENCE_WINDOW = { maxTokens: Infinity };
 
+const REPO = new URL('../../', import.meta.url).pathname;
+const PYTHON = `${REPO}models/.venv/bin/python`;
+
+/** Committed int8 goldens by kernel family (test/helpers/cpu-family.ts; models/make_fixtures.sh). */
+const INT8_GOLDENS: Record<string, string> = {
+  avx512vnni: 'golden-tiny-span-int8.jsonl',
+  avx2: 'golden-tiny-span-int8-avx2.jsonl',
+};
+/**
+ * Without a reference for this CPU's int8 family, our int8 entities must agree with the fp32
+ * golden at least this well (entity F1). Measured with the reference itself: VNNI int8 vs fp32
+ * 0.83, AVX2 int8 vs fp32 0.36 (random tiny model; AVX2's saturating int8 kernel).
+ */
+const INT8_AGREEMENT_MIN = 0.3;
+
+type Int8Reference = { source: string; path: string; bound: boolean };
+
+function int8Reference(scratch: string): Int8Reference {
+  if (existsSync(PYTHON) && process.env['PARITY_REFERENCE'] !== 'committed') {
+    const out = join(scratch, 'golden-int8-here.jsonl');
+    execFileSync(PYTHON, [
+      `${REPO}models/golden.py`, '--model', `${FIXTURES}models/tiny-span`, '--variant', 'model_int8.onnx',
+      '--batch-size-override', '1', '--entities-only', '--cases', `${FIXTURES}parity/cases.jsonl`, '--out', out,
+    ], { stdio: 'ignore', timeout: 240_000 });
+    return { source: 'the reference run on this machine (models/.venv)', path: out, bound: false };
+  }
+  const family = int8Family();
+  const golden = INT8_GOLDENS[family];
+  if (golden !== undefined) return { source: `the committed ${family} golden`, path: `${FIXTURES}parity/${golden}`, bound: false };
+  return { source: `an agreement bound with fp32 (no int8 golden for ${family})`, path: `${FIXTURES}parity/golden-tiny-span.jsonl`, bound: true };
+}
+
 const SUITES = [
   { model: 'tiny-span', variant: 'fp32', golden: 'golden-tiny-span.jsonl', batch: 8 },
   { model: 'tiny-token', variant: 'fp32', golden: 'golden-tiny-token.jsonl', batch: 8 },
   // Dynamic int8 quantization depends on batch composition: the golden ran one text per batch.
-  { model: 'tiny-span', variant: 'int8', golden: 'golden-tiny-span-int8.jsonl', batch: 1 },
+  { model: 'tiny-span', variant: 'int8', golden: null, batch: 1 },
 ] as const;
 
 describe('parity corpus', () => {
@@ -62,18 +112,28 @@ describe('parity corpus', () => {
 
 for (const suite of SUITES) {
   const dir = `${FIXTURES}models/${suite.model}`;
-  const goldenPath = `${FIXTURES}parity/${suite.golden}`;
   describe(`parity ${suite.model} ${suite.variant}`, () => {
-    const goldens = existsSync(goldenPath) ? readJsonl<GoldenCase>(goldenPath) : [];
+    let goldens: GoldenCase[] = [];
+    let reference: Int8Reference | undefined;
+    let scratch: string | undefined;
     let engine: GlinerEngine;
     let loaded: LoadedModel;
     beforeAll(async () => {
+      if (suite.golden === null) {
+        scratch = mkdtempSync(join(tmpdir(), 'parity-int8-'));
+        reference = int8Reference(scratch);
+        console.info(`[parity] int8 reference: ${reference.source}`);
+        goldens = readJsonl<GoldenCase>(reference.path);
+      } else {
+        goldens = readJsonl<GoldenCase>(`${FIXTURES}parity/${suite.golden}`);
+      }
       engine = await GlinerEngine.load(dir, { executionProvider: 'cpu', variant: suite.variant, maxBatchSize: suite.batch, maxBatchTokens: 1 << 20 });
       loaded = await loadModel(dir, { executionProvider: 'cpu', variant: suite.variant });
-    });
+    }, 300_000);
     afterAll(async () => {
       await engine?.close();
       await loaded?.release();
+      if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
     });
 
     it('has a golden result for every case', () => {
@@ -85,6 +145,8 @@ for (const suite of SUITES) {
     it('builds the reference feeds and gets the reference logits for every reference batch', async () => {
       let batches = 0;
       let logitsChecked = 0;
+      let maxAbs = 0;
+      const logitFailures: string[] = [];
       for (const g of goldens) {
         const c = byId.get(g.id)!;
         const prompt = loaded.preprocessor.prompt(c.labels);
@@ -111,28 +173,30 @@ for (const suite of SUITES) {
           if (b.logits_b64 !== null) {
             const { data, dims } = await loaded.runner.session.run(feeds);
             expect([...dims], where).toEqual(b.logits_shape);
-            const want = decodeFloat32(b.logits_b64);
-            let maxDiff = 0;
-            for (let i = 0; i < want.length; i++) maxDiff = Math.max(maxDiff, Math.abs(want[i]! - data[i]!));
-            expect(maxDiff, where).toBeLessThan(1e-5);
+            const report = compareLogits(decodeFloat32(b.logits_b64), data);
+            maxAbs = Math.max(maxAbs, report.maxAbs);
+            if (report.violations > 0) logitFailures.push(`${where}: ${report.violations}/${report.values} logits out of bound, first ${JSON.stringify(report.first)}`);
             logitsChecked++;
           }
           batches++;
         }
       }
+      console.info(`[parity] ${suite.model} fp32: ${logitsChecked} logit batches, max |Δlogit| ${maxAbs.toExponential(2)}`);
+      expect(logitFailures).toEqual([]);
       expect(batches).toBeGreaterThan(0);
       expect(logitsChecked).toBeGreaterThan(0);
     });
 
-    it('finds exactly the reference entities (offsets in UTF-16, scores within 1e-4)', async () => {
+    it('finds the reference entities (UTF-16 offsets; differences only at decision margins, counted)', async () => {
+      const report = emptyReport();
+      const pairs: { want: Ent[]; have: Ent[] }[] = [];
       let compared = 0;
-      let entities = 0;
       let windowedInstead = 0;
       for (const g of goldens) {
         // Where the batched reference crashed (token decoder reading padding positions), its
         // one-text-per-batch run is the reference: fp32 results do not depend on batching.
-        const reference = g.entities ?? g.fallback?.entities;
-        expect(reference, g.id).toBeDefined();
+        const want = g.entities ?? g.fallback?.entities;
+        expect(want, g.id).toBeDefined();
         const c = byId.get(g.id)!;
         const got = await engine.predict(c.texts, {
           labels: c.labels,
@@ -142,27 +206,35 @@ for (const suite of SUITES) {
           window: REFERENCE_WINDOW,
         });
         c.texts.forEach((text, i) => {
+          const where = `${g.id} text ${i}`;
           if (g.word_counts[i]! > g.max_len) {
             // Beyond max_len the reference silently truncates; we cover the whole text with windows.
-            expect(got[i]!.windows, `${g.id} text ${i}`).toBeGreaterThan(1);
+            if (got[i]!.windows <= 1) report.mismatches.push(`${where}: beyond max_len but not windowed`);
             windowedInstead++;
             return;
           }
-          const want = toUtf16(text, reference![i]!);
           const have = got[i]!.entities;
-          const where = `${g.id} text ${i}`;
-          expect(have.map((e) => [e.start, e.end, e.label, e.text]), where).toEqual(want.map((e) => [e.start, e.end, e.label, e.text]));
-          have.forEach((e, k) => {
-            expect(Math.abs(e.score - want[k]!.score), where).toBeLessThanOrEqual(1e-4);
-            expect(text.slice(e.start, e.end)).toBe(e.text);
-          });
+          for (const e of have) if (text.slice(e.start, e.end) !== e.text) report.mismatches.push(`${where}: offsets do not give the text of ${JSON.stringify(e)}`);
+          const wanted = toUtf16(text, want![i]!);
+          if (reference?.bound === true) pairs.push({ want: wanted, have: [...have] });
+          else compareEntities(wanted, have, c.threshold, where, report);
           compared++;
-          entities += want.length;
         });
       }
       expect(compared).toBeGreaterThanOrEqual(40);
-      expect(entities).toBeGreaterThan(100);
       expect(windowedInstead).toBe(goldens.reduce((a, g) => a + g.word_counts.filter((w) => w > g.max_len).length, 0));
+      if (reference?.bound === true) {
+        const f1 = agreementF1(pairs);
+        console.info(`[parity] ${suite.model} ${suite.variant}: agreement F1 with fp32 ${f1.toFixed(3)} (bound ${INT8_AGREEMENT_MIN})`);
+        expect(report.mismatches).toEqual([]);
+        expect(f1).toBeGreaterThanOrEqual(INT8_AGREEMENT_MIN);
+        return;
+      }
+      console.info(`[parity] ${suite.model} ${suite.variant}: ${report.matched}/${report.reference} entities equal, ${report.tolerated.length} at a decision margin`);
+      for (const t of report.tolerated) console.info(`[parity]   tolerated: ${t}`);
+      expect(report.mismatches).toEqual([]);
+      expect(toleratedWithinBudget(report), report.tolerated.join('\n')).toBe(true);
+      expect(report.reference).toBeGreaterThan(100);
     });
   });
 }
