@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@elastic/elasticsearch';
 import { Partitioners } from 'kafkajs';
@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { loadConfig } from '../config-load.js';
 import { EnricherError } from '../errors.js';
 import { createLogger } from '../logger.js';
+import { redactUrlCredentials } from '../redact.js';
 import { createKafka } from '../pipeline/kafka-client.js';
 import { EnricherService } from '../pipeline/service.js';
 import { keyOfLine } from './produce.js';
@@ -51,21 +52,40 @@ function services(args: string[]): Promise<string> {
   });
 }
 
-async function ensureServices(): Promise<{ brokers: string; esUrl: string; started: string[] }> {
+type ServiceName = 'kafka' | 'es';
+const serviceTitle = (name: ServiceName): string => (name === 'es' ? 'Elasticsearch' : 'Kafka');
+
+/**
+ * Starts what is not running and records it in `started` *before* starting it, so a Ctrl-C or
+ * an error in the middle of a start still stops it (services.sh stop is idempotent).
+ */
+async function ensureServices(started: ServiceName[], state: { interrupted: boolean }): Promise<{ brokers: string; esUrl: string }> {
   const brokers = process.env['KAFKA_BROKERS'];
   const esUrl = process.env['ELASTICSEARCH_URL'];
-  if (brokers && esUrl) return { brokers, esUrl, started: [] };
+  if (brokers && esUrl) {
+    say('Using KAFKA_BROKERS and ELASTICSEARCH_URL from the environment (nothing is started or stopped).');
+    return { brokers, esUrl };
+  }
   if (!existsSync(SERVICES)) throw new EnricherError('CONFIG_INVALID', 'set KAFKA_BROKERS and ELASTICSEARCH_URL (scripts/services.sh is only in a checkout)');
-  const started: string[] = [];
   const env: Record<string, string> = {};
   for (const name of ['kafka', 'es'] as const) {
     const running = (await services(['status', name])).includes('running');
-    say(`${running ? 'Using the running' : 'Starting a local'} ${name === 'es' ? 'Elasticsearch' : 'Kafka'} (scripts/services.sh)…`);
-    const out = await services(['start', name]);
-    for (const m of out.matchAll(/^([A-Z_]+)=(\S+)$/gm)) env[m[1]!] = m[2]!;
+    if (state.interrupted) await halt();
+    say(running ? `Reusing the ${serviceTitle(name)} already running (scripts/services.sh; left running afterwards)…` : `Starting a local ${serviceTitle(name)} (scripts/services.sh)…`);
     if (!running) started.push(name);
+    const out = await services(['start', name]).catch(async (err: unknown) => (state.interrupted ? halt() : Promise.reject(err)));
+    if (state.interrupted) await halt();
+    for (const m of out.matchAll(/^([A-Z_]+)=(\S+)$/gm)) env[m[1]!] = m[2]!;
   }
-  return { brokers: brokers ?? env['KAFKA_BROKERS']!, esUrl: esUrl ?? env['ELASTICSEARCH_URL']!, started };
+  return { brokers: brokers ?? env['KAFKA_BROKERS']!, esUrl: esUrl ?? env['ELASTICSEARCH_URL']! };
+}
+
+/** Stops (once) what this demo started, newest first; a second caller finds the list empty. */
+async function stopStarted(started: ServiceName[]): Promise<void> {
+  for (const name of started.splice(0).reverse()) {
+    say(`Stopping the ${serviceTitle(name)} started for the demo…`);
+    await services(['stop', name]).catch((err: unknown) => process.stderr.write(`${String(err)}\n`));
+  }
 }
 
 interface Bucket {
@@ -76,19 +96,77 @@ interface Bucket {
 /** `news-enricher demo`: the README's first command. */
 export async function demoCommand(argv: string[]): Promise<number> {
   if (argv.includes('--help')) {
-    say('news-enricher demo — local Kafka + Elasticsearch, sample articles in, entities out (see README "Run the service")');
+    say('news-enricher demo [--keep] — local Kafka + Elasticsearch, sample articles in, entities out (see README "Run the service")');
+    say('  --keep  leave the Kafka and Elasticsearch it started running, and print how to query and stop them');
     return 0;
   }
+  const unknown = argv.filter((a) => a !== '--keep');
+  if (unknown.length > 0) throw new EnricherError('CONFIG_INVALID', `demo: unknown option ${unknown.join(' ')} (try --help)`);
+  const keep = argv.includes('--keep');
   const model = pickModel();
   say(`Model: ${model.dir} (${model.why})`);
-  const { brokers, esUrl, started } = await ensureServices();
   const run = Date.now().toString(36);
+  // Client logs (kafkajs, the service) go to a file, not between the demo's own lines.
+  mkdirSync(`${ROOT}.svc`, { recursive: true });
+  const logFile = `${ROOT}.svc/demo-${run}.log`;
+  say(`Service and client logs: ${logFile}`);
+  const started: ServiceName[] = [];
+  const state: DemoState = { index: '', label: undefined, interrupted: false };
+  // Ctrl-C / SIGTERM: stop what this demo started, then exit 130 / 143.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    state.interrupted = true;
+    say(`\n${signal}: cleaning up…`);
+    void (async () => {
+      await state.service?.close().catch(() => undefined);
+      if (!keep) await stopStarted(started);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    })();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let esUrl = '';
+  try {
+    const endpoints = await ensureServices(started, state);
+    esUrl = endpoints.esUrl;
+    return await demoRun(run, model.dir, endpoints.brokers, esUrl, logFile, state);
+  } finally {
+    if (state.interrupted) await halt();
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    await state.service?.close();
+    await state.es?.close();
+    const shownUrl = redactUrlCredentials(esUrl);
+    if (keep || started.length === 0) {
+      if (state.index !== '') say(`\nTry it yourself: curl -s '${shownUrl}/${state.index}/_search?q=entities_by_label.${labelFieldHint(state.label)}:*&size=1'`);
+      if (started.length > 0) say(`Left running (--keep): stop them with  bash scripts/services.sh stop ${[...started].reverse().join(' ')}`);
+    } else {
+      await stopStarted(started);
+      say('(Run with --keep to leave Kafka and Elasticsearch running and query them yourself.)');
+    }
+  }
+}
+
+/** What the clean-up needs to know of a run in progress. */
+interface DemoState {
+  service?: EnricherService;
+  es?: Client;
+  index: string;
+  label: string | undefined;
+  /** Set by Ctrl-C / SIGTERM: the handler cleans up and exits; the main flow must not go on. */
+  interrupted: boolean;
+}
+
+/** Parks the main flow for good once interrupted (the signal handler exits the process). */
+const halt = (): Promise<never> => new Promise<never>(() => undefined);
+
+async function demoRun(run: string, modelDir: string, brokers: string, esUrl: string, logFile: string, state: DemoState): Promise<number> {
   const topics = { input: `demo-articles-${run}`, output: `demo-enriched-${run}`, dlq: `demo-dlq-${run}` };
   const index = `news-demo-${run}`;
+  state.index = index;
   const config = loadConfig({
     env: {
       ...process.env,
-      MODEL_DIR: model.dir,
+      MODEL_DIR: modelDir,
       KAFKA_BROKERS: brokers,
       ELASTICSEARCH_URL: esUrl,
       KAFKA_INPUT_TOPIC: topics.input,
@@ -97,14 +175,14 @@ export async function demoCommand(argv: string[]): Promise<number> {
       KAFKA_GROUP_ID: `demo-${run}`,
       ELASTICSEARCH_INDEX: index,
       HTTP_PORT: process.env['HTTP_PORT'] ?? '0',
-      LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn',
+      LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info',
     },
   });
-  const logger = createLogger(config.logLevel, pino.destination(2));
+  const logger = createLogger(config.logLevel, pino.destination({ dest: logFile, sync: true }));
   const kafka = createKafka(config, logger, '-demo');
   const es = new Client({ node: esUrl });
-  let service: EnricherService | undefined;
-  try {
+  state.es = es;
+  {
     const admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({ topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: true });
@@ -118,10 +196,11 @@ export async function demoCommand(argv: string[]): Promise<number> {
     await producer.disconnect();
 
     const t0 = Date.now();
-    service = await EnricherService.start({ config, logger });
+    const service = await EnricherService.start({ config, logger });
+    state.service = service;
     say(`Enricher running (probes and metrics on http://127.0.0.1:${service.port}/metrics)…`);
     const metric = async (name: string): Promise<number> => {
-      const m = await service!.metrics.registry.getSingleMetricAsString(name);
+      const m = await service.metrics.registry.getSingleMetricAsString(name);
       return m.split('\n').filter((l) => l.startsWith(name)).reduce((a, l) => a + Number(l.split(' ').pop()), 0);
     };
     const deadline = Date.now() + 15 * 60_000;
@@ -148,6 +227,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     for (const b of labels) say(`  ${b.key.padEnd(14)} ${String(b.doc_count).padStart(6)}   ${b.top.buckets.map((t) => `${t.key} (${t.doc_count})`).join(', ')}`);
     // The most mentioned entity that looks like a name (a random-weight fixture also finds ",").
     const first = labels.find((b) => b.top.buckets.some((t) => /\p{L}{3}/u.test(t.key))) ?? labels[0];
+    state.label = first?.key;
     const entity = first?.top.buckets.find((t) => /\p{L}{3}/u.test(t.key))?.key ?? first?.top.buckets[0]?.key;
     if (first !== undefined && entity !== undefined) {
       const hits = await es.search<{ title?: string }>({
@@ -159,14 +239,6 @@ export async function demoCommand(argv: string[]): Promise<number> {
       const total = typeof hits.hits.total === 'number' ? hits.hits.total : (hits.hits.total?.value ?? 0);
       say(`\nArticles mentioning ${first.key} "${entity}": ${total}`);
       for (const h of hits.hits.hits) say(`  ${h._id}  ${h._source?.title ?? ''}`);
-    }
-    say(`\nTry it yourself: curl -s '${esUrl}/${index}/_search?q=entities_by_label.${labelFieldHint(first?.key)}:*&size=1'`);
-  } finally {
-    await service?.close();
-    await es.close();
-    for (const name of started.reverse()) {
-      say(`Stopping the ${name === 'es' ? 'Elasticsearch' : 'Kafka'} started for the demo…`);
-      await services(['stop', name]).catch((err: unknown) => process.stderr.write(`${String(err)}\n`));
     }
   }
   return 0;
