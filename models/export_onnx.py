@@ -38,6 +38,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="copy the tokenizer files verbatim from this folder (e.g. test/fixtures/tokenizer) "
                              "instead of the checkpoint's own files or a transformers re-save")
     parser.add_argument("--no-verify", action="store_true", help="skip running the variants after export")
+    parser.add_argument("--int8-per-channel", action="store_true",
+                        help="int8/uint8 with one scale per output channel (default: per tensor, as the "
+                             "published onnx-community exports)")
     return parser.parse_args(argv)
 
 
@@ -64,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     if tokenizer_source is not None:
         construct.check_tokenizer(construct.load_tokenizer(tokenizer_source), vars(model.config))
     out_dir = args.out.resolve()
-    report = pipeline.write_folder(model, out_dir, variants, tokenizer_source, "copy", verify=not args.no_verify)
+    report = pipeline.write_folder(model, out_dir, variants, tokenizer_source, "copy", verify=not args.no_verify,
+                                  int8_per_channel=args.int8_per_channel)
     info = {
         "kind": "export",
         "source": args.src,

@@ -53,15 +53,19 @@ def export_fp32(model: BaseGLiNER, onnx_path: Path) -> Path:
     return workdir
 
 
-def quantize_int8(src: Path, dst: Path, signed: bool = True) -> None:
-    """Dynamic 8-bit weight quantisation with transformers.js' settings (see module doc)."""
+def quantize_int8(src: Path, dst: Path, signed: bool = True, per_channel: bool = False) -> None:
+    """Dynamic 8-bit weight quantisation with transformers.js' settings (see module doc).
+
+    ``per_channel=True`` gives each output channel of a weight its own scale: on a small
+    trained encoder (MiniLM-L6) it agrees far better with fp32 than per-tensor scales.
+    """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     quantize_dynamic(
         model_input=str(src),
         model_output=str(dst),
         weight_type=QuantType.QInt8 if signed else QuantType.QUInt8,
-        per_channel=False,
+        per_channel=per_channel,
         reduce_range=False,
         extra_options={"EnableSubgraph": True, "MatMulConstBOnly": True},
     )

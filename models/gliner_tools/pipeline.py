@@ -51,7 +51,7 @@ def clean_outputs(out_dir: Path) -> None:
 
 def write_folder(model: BaseGLiNER, out_dir: Path, variants: list[str],
                  tokenizer_source: Path | None, tokenizer_mode: str = "copy",
-                 verify: bool = True) -> dict[str, Any]:
+                 verify: bool = True, int8_per_channel: bool = False) -> dict[str, Any]:
     """Export ``model`` to ``out_dir`` in the Hugging Face layout; returns a report.
 
     ``tokenizer_source`` None means: keep the tokenizer files gliner's export
@@ -73,11 +73,12 @@ def write_folder(model: BaseGLiNER, out_dir: Path, variants: list[str],
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
-    report: dict[str, Any] = {"tokenizer_files": tokenizer_files, "tokenizer_mode": tokenizer_mode}
+    report: dict[str, Any] = {"tokenizer_files": tokenizer_files, "tokenizer_mode": tokenizer_mode,
+                              "int8_per_channel": int8_per_channel}
     for variant in variants:
         target = onnx_dir / onnx_export.VARIANT_FILES[variant]
         if variant in ("int8", "uint8"):
-            onnx_export.quantize_int8(fp32_path, target, signed=variant == "int8")
+            onnx_export.quantize_int8(fp32_path, target, signed=variant == "int8", per_channel=int8_per_channel)
         elif variant == "fp16":
             report["fp16_fp32_op_types"] = onnx_export.convert_fp16(fp32_path, target)
     if verify:
