@@ -138,7 +138,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
     const shownUrl = redactUrlCredentials(esUrl);
     if (keep || started.length === 0) {
       if (state.index !== '') say(`\nTry it yourself: curl -s '${shownUrl}/${state.index}/_search?q=entities_by_label.${labelFieldHint(state.label)}:*&size=1'`);
-      if (started.length > 0) say(`Left running (--keep): stop them with  bash scripts/services.sh stop ${[...started].reverse().join(' ')}`);
+      // services.sh takes one target: a service name or all.
+      if (started.length > 0) say(`Left running (--keep): stop ${started.length > 1 ? 'them' : 'it'} with  bash scripts/services.sh stop ${started.length > 1 ? 'all' : started[0]}`);
     } else {
       await stopStarted(started);
       say('(Run with --keep to leave Kafka and Elasticsearch running and query them yourself.)');
