@@ -56,8 +56,10 @@ def export_fp32(model: BaseGLiNER, onnx_path: Path) -> Path:
 def quantize_int8(src: Path, dst: Path, signed: bool = True, per_channel: bool = False) -> None:
     """Dynamic 8-bit weight quantisation with transformers.js' settings (see module doc).
 
-    ``per_channel=True`` gives each output channel of a weight its own scale: on a small
-    trained encoder (MiniLM-L6) it agrees far better with fp32 than per-tensor scales.
+    ``per_channel=True`` gives each output channel of a weight its own scale. Measured on the
+    trained MiniLM-L6 news model (GUM Wikinews dev, 19 texts of 200 words, 3 labels, threshold
+    0.5, reference ONNX path, AVX-512 VNNI CPU): entity agreement with fp32 0.873 F1 per
+    channel vs 0.802 per tensor.
     """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
