@@ -183,64 +183,62 @@ async function demoRun(run: string, modelDir: string, brokers: string, esUrl: st
   const kafka = createKafka(config, logger, '-demo');
   const es = new Client({ node: esUrl });
   state.es = es;
-  {
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: true });
-    await admin.disconnect();
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: true });
+  await admin.disconnect();
 
-    const lines = readFileSync(SAMPLES, 'utf8').split('\n').filter((l) => l.trim() !== '');
-    say(`Publishing ${lines.length} lines of samples/news.jsonl to ${topics.input}…`);
-    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    await producer.send({ topic: topics.input, acks: -1, messages: lines.map((l) => ({ key: keyOfLine(l), value: l })) });
-    await producer.disconnect();
+  const lines = readFileSync(SAMPLES, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  say(`Publishing ${lines.length} lines of samples/news.jsonl to ${topics.input}…`);
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  await producer.send({ topic: topics.input, acks: -1, messages: lines.map((l) => ({ key: keyOfLine(l), value: l })) });
+  await producer.disconnect();
 
-    const t0 = Date.now();
-    const service = await EnricherService.start({ config, logger });
-    state.service = service;
-    say(`Enricher running (probes and metrics on http://127.0.0.1:${service.port}/metrics)…`);
-    const metric = async (name: string): Promise<number> => {
-      const m = await service.metrics.registry.getSingleMetricAsString(name);
-      return m.split('\n').filter((l) => l.startsWith(name)).reduce((a, l) => a + Number(l.split(' ').pop()), 0);
-    };
-    const deadline = Date.now() + 15 * 60_000;
-    for (;;) {
-      const done = (await metric('enricher_messages_out_total')) + (await metric('enricher_messages_dead_lettered_total'));
-      if (done >= lines.length) break;
-      if (Date.now() > deadline) throw new Error(`timed out: ${done} of ${lines.length} done`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    const seconds = (Date.now() - t0) / 1000;
-    await es.indices.refresh({ index });
-    const count = (await es.count({ index })).count;
-    say(`\nDone in ${seconds.toFixed(1)} s: ${count} articles in Elasticsearch index ${index}, ${await metric('enricher_messages_dead_lettered_total')} dead-lettered to ${topics.dlq}.`);
-    const dlq = await service.metrics.registry.getSingleMetricAsString('enricher_messages_dead_lettered_total');
-    for (const m of dlq.matchAll(/code="([A-Z_]+)"\} (\d+)/g)) say(`  dead-letter ${m[1]}: ${m[2]}`);
+  const t0 = Date.now();
+  const service = await EnricherService.start({ config, logger });
+  state.service = service;
+  say(`Enricher running (probes and metrics on http://127.0.0.1:${service.port}/metrics)…`);
+  const metric = async (name: string): Promise<number> => {
+    const m = await service.metrics.registry.getSingleMetricAsString(name);
+    return m.split('\n').filter((l) => l.startsWith(name)).reduce((a, l) => a + Number(l.split(' ').pop()), 0);
+  };
+  const deadline = Date.now() + 15 * 60_000;
+  for (;;) {
+    const done = (await metric('enricher_messages_out_total')) + (await metric('enricher_messages_dead_lettered_total'));
+    if (done >= lines.length) break;
+    if (Date.now() > deadline) throw new Error(`timed out: ${done} of ${lines.length} done`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const seconds = (Date.now() - t0) / 1000;
+  await es.indices.refresh({ index });
+  const count = (await es.count({ index })).count;
+  say(`\nDone in ${seconds.toFixed(1)} s: ${count} articles in Elasticsearch index ${index}, ${await metric('enricher_messages_dead_lettered_total')} dead-lettered to ${topics.dlq}.`);
+  const dlq = await service.metrics.registry.getSingleMetricAsString('enricher_messages_dead_lettered_total');
+  for (const m of dlq.matchAll(/code="([A-Z_]+)"\} (\d+)/g)) say(`  dead-letter ${m[1]}: ${m[2]}`);
 
-    const aggs = await es.search<unknown, { ents: { labels: { buckets: Array<Bucket & { top: { buckets: Bucket[] } }> } } }>({
+  const aggs = await es.search<unknown, { ents: { labels: { buckets: Array<Bucket & { top: { buckets: Bucket[] } }> } } }>({
+    index,
+    size: 0,
+    aggs: { ents: { nested: { path: 'entities' }, aggs: { labels: { terms: { field: 'entities.label' }, aggs: { top: { terms: { field: 'entities.text.keyword', size: 5 } } } } } } },
+  });
+  const labels = aggs.aggregations?.ents.labels.buckets ?? [];
+  say('\nMentions per label (top entities):');
+  for (const b of labels) say(`  ${b.key.padEnd(14)} ${String(b.doc_count).padStart(6)}   ${b.top.buckets.map((t) => `${t.key} (${t.doc_count})`).join(', ')}`);
+  // The most mentioned entity that looks like a name (a random-weight fixture also finds ",").
+  const first = labels.find((b) => b.top.buckets.some((t) => /\p{L}{3}/u.test(t.key))) ?? labels[0];
+  state.label = first?.key;
+  const entity = first?.top.buckets.find((t) => /\p{L}{3}/u.test(t.key))?.key ?? first?.top.buckets[0]?.key;
+  if (first !== undefined && entity !== undefined) {
+    const hits = await es.search<{ title?: string }>({
       index,
-      size: 0,
-      aggs: { ents: { nested: { path: 'entities' }, aggs: { labels: { terms: { field: 'entities.label' }, aggs: { top: { terms: { field: 'entities.text.keyword', size: 5 } } } } } } },
+      size: 5,
+      _source: ['title'],
+      query: { nested: { path: 'entities', query: { bool: { filter: [{ term: { 'entities.label': first.key } }, { term: { 'entities.text.keyword': entity } }] } } } },
     });
-    const labels = aggs.aggregations?.ents.labels.buckets ?? [];
-    say('\nMentions per label (top entities):');
-    for (const b of labels) say(`  ${b.key.padEnd(14)} ${String(b.doc_count).padStart(6)}   ${b.top.buckets.map((t) => `${t.key} (${t.doc_count})`).join(', ')}`);
-    // The most mentioned entity that looks like a name (a random-weight fixture also finds ",").
-    const first = labels.find((b) => b.top.buckets.some((t) => /\p{L}{3}/u.test(t.key))) ?? labels[0];
-    state.label = first?.key;
-    const entity = first?.top.buckets.find((t) => /\p{L}{3}/u.test(t.key))?.key ?? first?.top.buckets[0]?.key;
-    if (first !== undefined && entity !== undefined) {
-      const hits = await es.search<{ title?: string }>({
-        index,
-        size: 5,
-        _source: ['title'],
-        query: { nested: { path: 'entities', query: { bool: { filter: [{ term: { 'entities.label': first.key } }, { term: { 'entities.text.keyword': entity } }] } } } },
-      });
-      const total = typeof hits.hits.total === 'number' ? hits.hits.total : (hits.hits.total?.value ?? 0);
-      say(`\nArticles mentioning ${first.key} "${entity}": ${total}`);
-      for (const h of hits.hits.hits) say(`  ${h._id}  ${h._source?.title ?? ''}`);
-    }
+    const total = typeof hits.hits.total === 'number' ? hits.hits.total : (hits.hits.total?.value ?? 0);
+    say(`\nArticles mentioning ${first.key} "${entity}": ${total}`);
+    for (const h of hits.hits.hits) say(`  ${h._id}  ${h._source?.title ?? ''}`);
   }
   return 0;
 }

@@ -1,3 +1,5 @@
+import type { GoldenEntity } from './golden.js';
+
 /**
  * Bounded comparisons for the parity tests: what "equal to the reference" means when the
  * golden files were made on another CPU.
@@ -6,9 +8,9 @@
  * same fp32 graph gives slightly different logits on different machines. Measured with the
  * committed goldens (made on an Intel AVX-512 VNNI machine), max |Δlogit| over every batch of
  * the tiny models: AMD EPYC AVX2 3.7e-5 (span) / 2.7e-5 (token), an SSE4.2-only CPU 5.2e-5.
- * The bound below is about twice the worst of those. An entity can only differ where that drift can move a decision: its score
- * lies within SCORE_TOLERANCE of the threshold, or of an overlapping rival that greedy decoding
- * chose instead. Every other difference is a mismatch, and every case is compared before the
+ * The bound below is about twice the worst of those. An entity can only differ where that
+ * drift can move a decision: its score lies within SCORE_TOLERANCE of the threshold, or of an
+ * overlapping rival that greedy decoding chose instead. Every other difference is a mismatch, and every case is compared before the
  * test reports (all mismatches together).
  */
 
@@ -44,13 +46,11 @@ export function compareLogits(want: ArrayLike<number>, have: ArrayLike<number>):
   return report;
 }
 
-export interface Ent {
-  start: number;
-  end: number;
-  label: string;
-  text: string;
-  score: number;
-}
+/** An entity as both sides report it (UTF-16 offsets). */
+export type Ent = GoldenEntity;
+
+/** Identity of an entity for matching: span and label. */
+const entityKey = (e: Ent): string => `${e.start}:${e.end}:${e.label}`;
 
 export interface EntityReport {
   /** Entities the reference found (the denominator of the tolerated share). */
@@ -76,16 +76,15 @@ export function compareEntities(
   into: EntityReport,
 ): void {
   into.reference += want.length;
-  const key = (e: Ent): string => `${e.start}:${e.end}:${e.label}`;
-  const haveByKey = new Map(have.map((e) => [key(e), e]));
+  const haveByKey = new Map(have.map((e) => [entityKey(e), e]));
   const onlyWant: Ent[] = [];
   for (const w of want) {
-    const h = haveByKey.get(key(w));
+    const h = haveByKey.get(entityKey(w));
     if (h === undefined) {
       onlyWant.push(w);
       continue;
     }
-    haveByKey.delete(key(w));
+    haveByKey.delete(entityKey(w));
     if (h.text !== w.text) into.mismatches.push(`${where}: text ${show(h)} vs reference ${show(w)}`);
     else if (Math.abs(h.score - w.score) > SCORE_TOLERANCE) into.mismatches.push(`${where}: score ${show(h)} vs reference ${show(w)}`);
     else into.matched++;
@@ -122,8 +121,8 @@ export function agreementF1(pairs: readonly { want: readonly Ent[]; have: readon
   let nw = 0;
   let nh = 0;
   for (const { want, have } of pairs) {
-    const keys = new Set(want.map((e) => `${e.start}:${e.end}:${e.label}`));
-    tp += have.filter((e) => keys.has(`${e.start}:${e.end}:${e.label}`)).length;
+    const keys = new Set(want.map(entityKey));
+    tp += have.filter((e) => keys.has(entityKey(e))).length;
     nw += want.length;
     nh += have.length;
   }
