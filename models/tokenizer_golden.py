@@ -52,6 +52,21 @@ POOLS = [
 ]
 
 
+BERT_WORDS = [
+    # accents (NFD + strip Mn), lowercasing incl. final sigma, dotted I, sharp s
+    "Café", "naïve", "Ångström", "Zürich", "São", "Đà", "ŁÓDŹ", "ΟΔΥΣΣΕΥΣ", "Σ", "İstanbul", "STRAẞE", "ﬁnance",
+    # punctuation inside words (isolated by the pre-tokenizer), CJK padding
+    "U.S.", "don't", "co-operate", "e-mail@example.com", "$1,000.50", "#MeToo", "北京大学", "東京2020", "ｶﾀｶﾅ",
+    # added tokens inside words (matched before normalization), special tokens as text
+    "<<ENT>>", "x<<ENT>>y", "<<SEP>><<ENT>>", "[SEP]", "[cls]", "[UNK]", "<<ent>>",
+    # WordPiece edges: prefix text, words over 100 characters, unknown pieces
+    "##ing", "unaffable", "a" * 100, "a" * 101, "supercalifragilistic" * 5, "Qx\u0a80z",
+    # controls and zero-width characters inside words
+    "a\u200bb", "soft\u00adhyphen", "tab\there", "bom\ufeffword", "nel\u0085x", "\u061dx",
+]
+"""Multi-character words for BERT-family tokenizers (``--family bert``)."""
+
+
 def naive_differs(ch: str) -> bool:
     """Characters a JS-style normalizer (NFKC + JS trim) is likely to get wrong."""
     return ch != unicodedata.normalize("NFKC", ch) or ch.isspace() or ch in "\ufeff\u200b"
@@ -63,6 +78,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--random-words", type=int, default=5000)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--family", choices=["sentencepiece", "bert"], default="sentencepiece",
+                    help="bert: add multi-character words for WordPiece tokenizers (accents, punctuation, added tokens)")
     args = ap.parse_args()
 
     words: list[str] = []
@@ -72,9 +89,19 @@ def main() -> None:
     rng = random.Random(args.seed)
     for _ in range(args.random_words):
         words.append("".join(chr(rng.choice(rng.choice(POOLS))) for _ in range(rng.randint(1, 8))))
+    if args.family == "bert":
+        words += BERT_WORDS
+        # Latin words with random combining marks and case: what strip_accents + lowercase see in news.
+        letters = [chr(c) for c in list(range(0x41, 0x5B)) + list(range(0xC0, 0x180))]
+        for _ in range(1000):
+            words.append("".join(rng.choice(letters) + (chr(rng.randrange(0x300, 0x370)) if rng.random() < 0.3 else "")
+                                 for _ in range(rng.randint(2, 10))))
     words = list(dict.fromkeys(words))
 
     tk = tokenizers.Tokenizer.from_file(str(args.tokenizer))
+    # Word by word, as GLiNER encodes: no batch padding, no truncation (BERT tokenizer.json files set both).
+    tk.no_padding()
+    tk.no_truncation()
     encs = tk.encode_batch([[w] for w in words], is_pretokenized=True, add_special_tokens=False)
     out = {"tokenizers_version": tokenizers.__version__, "words": [[w, e.ids] for w, e in zip(words, encs)]}
     args.out.parent.mkdir(parents=True, exist_ok=True)

