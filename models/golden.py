@@ -91,7 +91,8 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def describe_batch(text_indices: list[int], feeds: dict[str, np.ndarray], logits: np.ndarray) -> dict[str, Any]:
+def describe_batch(text_indices: list[int], feeds: dict[str, np.ndarray], logits: np.ndarray,
+                   max_inline: int = MAX_LOGITS_INLINE) -> dict[str, Any]:
     """JSON form of one reference batch: feeds, span tensor hashes, logits."""
     for name in RECORDED_FEEDS:
         if feeds[name].dtype != np.int64:
@@ -107,7 +108,7 @@ def describe_batch(text_indices: list[int], feeds: dict[str, np.ndarray], logits
         "span_mask_dtype": None if span_mask is None else str(span_mask.dtype),
         "logits_shape": list(logits.shape),
         "logits_sha256": _sha256(logits_bytes),
-        "logits_b64": base64.b64encode(logits_bytes).decode("ascii") if logits.size <= MAX_LOGITS_INLINE else None,
+        "logits_b64": base64.b64encode(logits_bytes).decode("ascii") if logits.size <= max_inline else None,
     }
 
 
@@ -138,7 +139,7 @@ class TorchCheck:
 
 
 def run_case(model: BaseGLiNER, recorder: FeedRecorder, item: dict[str, Any], batch_size: int,
-             torch_check: TorchCheck | None) -> dict[str, Any]:
+             torch_check: TorchCheck | None, max_inline: int = MAX_LOGITS_INLINE) -> dict[str, Any]:
     texts, labels = item["texts"], item["labels"]
     splitter = model.data_processor.words_splitter
     word_counts = [sum(1 for _ in splitter(t)) for t in texts]
@@ -165,14 +166,14 @@ def run_case(model: BaseGLiNER, recorder: FeedRecorder, item: dict[str, Any], ba
         raise RuntimeError(f"{item['id']}: {len(calls)} ORT calls for {len(batches)} batches")
     result["batches"] = []
     for indices, (feeds, logits) in zip(batches, calls, strict=False):  # fewer calls if it crashed
-        result["batches"].append(describe_batch(indices, feeds, logits))
+        result["batches"].append(describe_batch(indices, feeds, logits, max_inline))
         if torch_check is not None:
             torch_check.compare(feeds, logits)
     if error is not None and batch_size > 1:
         # Known reference bug (token models): a padded batch can decode spans in the padding of a
         # shorter text and then IndexError while mapping them to characters.  Run the same case one
         # text per batch, which has no padding; a correct engine must return exactly this.
-        fallback = run_case(model, recorder, item, 1, torch_check)
+        fallback = run_case(model, recorder, item, 1, torch_check, max_inline)
         result["fallback"] = {k: fallback[k] for k in ("batch_size", "entities", "batches", "reference_error")
                               if k in fallback}
     return result
@@ -191,6 +192,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--entities-only", action="store_true",
                         help="write entities without the per-batch feeds and logits (per-CPU int8 goldens, "
                              "where the feeds are already proven by the fp32 golden)")
+    parser.add_argument("--max-logits-inline", type=int, default=MAX_LOGITS_INLINE,
+                        help="store the logits of batches up to this many values (larger: sha256 only)")
     parser.add_argument("--cpu-family", help="record the int8 kernel family the golden was made with "
                                              "(e.g. avx512vnni, avx2); see test/helpers/cpu-family.ts")
     return parser.parse_args(argv)
@@ -211,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     with open(args.out, "w", encoding="ascii", newline="\n") as handle:
         for item in cases:
             batch_size = args.batch_size_override or item["batch_size"]
-            result = run_case(model, recorder, item, batch_size, torch_check)
+            result = run_case(model, recorder, item, batch_size, torch_check, args.max_logits_inline)
             line = {"id": result.pop("id"), "model": model_dir.name, "variant": Path(variant).name, **result}
             if args.entities_only:
                 line.pop("batches", None)
