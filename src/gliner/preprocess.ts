@@ -26,6 +26,7 @@ export interface WindowLimitsResolved {
   maxTextTokens: number;
   overlap: number;
   maxTokens: number;
+  cutAtSentences: boolean;
 }
 
 /** Default words shared by neighbouring windows: ≥ 2·(max_width − 1) for 12-word spans, ~9% of a window. */
@@ -89,7 +90,9 @@ export class Preprocessor {
           `leaving ${maxTextTokens} for text (need ≥ ${MIN_TEXT_TOKENS}): use fewer or shorter labels`,
       );
     }
-    return { maxWords, maxTextTokens, overlap, maxTokens };
+    const cutAtSentences = options.cutAtSentences ?? true;
+    if (typeof cutAtSentences !== 'boolean') bad('cutAtSentences must be a boolean');
+    return { maxWords, maxTextTokens, overlap, maxTokens, cutAtSentences };
   }
 
   /** Splits, tokenizes and windows one text. A text with no words gets no windows. */
@@ -110,7 +113,8 @@ export class Preprocessor {
     tokenStart[n] = total;
     const ids = new Int32Array(total);
     for (let i = 0; i < n; i++) ids.set(pieces[i]!, tokenStart[i]!);
-    const windows = planWindows(counts, sentenceEnds(words), limits);
+    const ends = limits.cutAtSentences ? sentenceEnds(words) : new Uint8Array(n);
+    const windows = planWindows(counts, ends, limits);
     return { starts: words.starts, ends: words.ends, ids, counts, tokenStart, windows };
   }
 }

@@ -27,6 +27,8 @@ export interface WindowOptions {
   overlapWords: number;
   /** Encoder budget for [CLS] + prompt + text sub-tokens + [SEP]. @defaultValue 512 */
   maxTokens: number;
+  /** End windows after a sentence end where one lies in the window's last fifth. @defaultValue true */
+  cutAtSentences: boolean;
 }
 
 /** Everything a caller of `predict` can set. */

@@ -101,3 +101,21 @@ describe('mergeWindowSpans', () => {
     ]);
   });
 });
+
+describe('Preprocessor window option cutAtSentences', () => {
+  it('ends windows after a sentence end by default, and at the word budget when false', async () => {
+    const { loadModelText } = await import('../../src/gliner/model.js');
+    const { preprocessor } = loadModelText(new URL('../fixtures/models/tiny-span', import.meta.url).pathname);
+    const text = Array.from({ length: 60 }, (_, i) => `Sentence number ${i} ends here.`).join(' ');
+    const prompt = preprocessor.prompt(['person']);
+    const ends = (cut: boolean) =>
+      preprocessor.prepareText(text, preprocessor.limits(prompt, { maxWords: 100, overlapWords: 24, cutAtSentences: cut })).windows.map((w) => w.end);
+    const { splitWords, wordAt } = await import('../../src/gliner/words.js');
+    const words = splitWords(text);
+    // Default: each cut window ends on a "." word; without sentence cuts it takes all 100 words.
+    expect(ends(true).slice(0, -1).every((e) => wordAt(words, e - 1) === '.')).toBe(true);
+    expect(ends(false)[0]).toBe(100);
+    expect(ends(true)[0]).toBeLessThan(100);
+    expect(() => preprocessor.limits(prompt, { cutAtSentences: 'yes' as unknown as boolean })).toThrow(/cutAtSentences/);
+  });
+});
