@@ -2,6 +2,7 @@ import { EnricherError } from '../errors.js';
 import type { EntityExtractor, ExtractionRequest, FieldEntities } from '../inference/extractor.js';
 import { mergeWindowSpans } from '../longtext/merge.js';
 import { packBatches, type BatchLimits } from './batching.js';
+import { DEFAULT_DECODE } from './defaults.js';
 import { sequenceLength, type EncodedText } from './encode.js';
 import type { WordSpan } from './greedy.js';
 import { loadModel, type LoadedModel, type LoadOptions } from './model.js';
@@ -12,8 +13,6 @@ import type { DecodeOptions, ModelInfo, PredictOptions, TextResult } from './typ
 
 export interface EngineOptions extends LoadOptions, Partial<BatchLimits> {}
 
-/** Default decoding, as in the reference's `predict_entities`. */
-export const DEFAULT_DECODE: DecodeOptions = { threshold: 0.5, flatNer: true, multiLabel: false };
 
 /** Checks decoding options; the reference accepts anything, we refuse what cannot be meant. */
 export function validateDecode(opts: Partial<DecodeOptions>): DecodeOptions {

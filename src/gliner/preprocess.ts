@@ -1,5 +1,6 @@
 import { EnricherError } from '../errors.js';
 import { planWindows, type Window } from '../longtext/windows.js';
+import { DEFAULT_OVERLAP_WORDS, MIN_TEXT_TOKENS } from './defaults.js';
 import type { EncodedText } from './encode.js';
 import type { GlinerSettings } from './model-config.js';
 import { buildPrompt, type Prompt } from './prompt.js';
@@ -29,10 +30,6 @@ export interface WindowLimitsResolved {
   cutAtSentences: boolean;
 }
 
-/** Default words shared by neighbouring windows: ≥ 2·(max_width − 1) for 12-word spans, ~9% of a window. */
-export const DEFAULT_OVERLAP_WORDS = 32;
-/** Smallest text budget a window may have after the prompt. */
-export const MIN_TEXT_TOKENS = 32;
 
 /**
  * Tokenizer-side work of the engine: prompts, word splitting, sub-tokens, windows.
