@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import { makeCorpus, makeFixedCorpus, type Article } from './corpus.js';
 import { runE2e, type E2eResult } from './e2e.js';
 import { writeReport, type BenchResults, type Measurement } from './report.js';
+import { writeShippedSection } from './shipped-report.js';
 import { splitWords } from '../src/gliner/words.js';
 import { isServiceRunning, startService, stopService, type ServiceName } from '../test/helpers/services.js';
 
@@ -31,9 +32,15 @@ const SWEEP_RUNS = QUICK ? 1 : 3;
 const ROUNDS = QUICK ? 1 : 3;
 const RUNS_PER_ROUND = 2;
 const SCALE_RUNS_PER_ROUND = 1;
-/** BENCH_STAGES=h2h,sweep,scale,e2e runs a subset (raw results only, BENCHMARKS.md untouched). */
-const STAGES = new Set((process.env.BENCH_STAGES ?? 'h2h,sweep,scale,e2e').split(','));
-const PARTIAL = STAGES.size < 4;
+/**
+ * The trained model shipped in the repository (the demo's default), measured in its own stage:
+ * BENCH_STAGES=shipped rewrites only that section of BENCHMARKS.md.
+ */
+const SHIPPED = process.env.BENCH_SHIPPED_MODEL ?? `${ROOT}models/gliner-news-minilm-l6`;
+/** BENCH_STAGES=h2h,sweep,scale,e2e,shipped runs a subset (raw results only, BENCHMARKS.md untouched, except the shipped section). */
+const ALL_STAGES = ['h2h', 'sweep', 'scale', 'e2e', 'shipped'];
+const STAGES = new Set((process.env.BENCH_STAGES ?? ALL_STAGES.join(',')).split(','));
+const PARTIAL = ALL_STAGES.some((s) => !STAGES.has(s));
 
 function log(msg: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
@@ -68,17 +75,17 @@ function child(cmd: string, args: string[]): Record<string, unknown> {
 /** Texts a child warms up on before timing: one full batch, at least 4 texts. */
 const warmupTexts = (batch: number) => String(Math.max(4, batch));
 
-function reference(corpus: { path: string }, engine: 'onnx' | 'torch', file: string, batch: number, runs: number): Record<string, unknown> {
-  log(`reference ${engine} ${file} batch ${batch}`);
-  const model = engine === 'torch' ? TORCH_MODEL : MODEL;
+function reference(corpus: { path: string }, engine: 'onnx' | 'torch', file: string, batch: number, runs: number, onnxModel = MODEL): Record<string, unknown> {
+  log(`reference ${engine} ${file} batch ${batch}${onnxModel === MODEL ? '' : ` (${onnxModel.replace(ROOT, '')})`}`);
+  const model = engine === 'torch' ? TORCH_MODEL : onnxModel;
   return child(PY, [`${ROOT}bench/reference.py`, '--model', model, '--corpus', corpus.path, '--labels', LABELS.join(','), '--threshold', String(THRESHOLD),
     '--engine', engine, '--onnx-file', file, '--batch-size', String(batch), '--threads', String(THREADS), '--warmup', '1',
     '--warmup-texts', warmupTexts(batch), '--runs', String(runs)]);
 }
 
-function ours(corpus: { path: string }, variant: string, batch: number, extra: string[], runs: number, warmup = 1, threads = THREADS): Record<string, unknown> {
-  log(`ours ${variant} batch ${batch} ${extra.join(' ')}`);
-  return child(process.execPath, ['--import', 'tsx', `${ROOT}bench/engine-bench.ts`, '--model', MODEL, '--corpus', corpus.path, '--labels', LABELS.join(','),
+function ours(corpus: { path: string }, variant: string, batch: number, extra: string[], runs: number, warmup = 1, threads = THREADS, model = MODEL): Record<string, unknown> {
+  log(`ours ${variant} batch ${batch} ${extra.join(' ')}${model === MODEL ? '' : ` (${model.replace(ROOT, '')})`}`);
+  return child(process.execPath, ['--import', 'tsx', `${ROOT}bench/engine-bench.ts`, '--model', model, '--corpus', corpus.path, '--labels', LABELS.join(','),
     '--threshold', String(THRESHOLD), '--variant', variant, '--batch-size', String(batch), '--threads', String(threads), '--warmup', String(warmup), '--runs', String(runs), ...extra]);
 }
 
@@ -166,6 +173,20 @@ async function main(): Promise<void> {
     h('ours-fp32-b1-sweep', mergeRuns(before, baseline()));
   }
 
+  if (STAGES.has('shipped')) {
+    // Only the variants present: the repository ships one; models/train.sh writes both.
+    const n = RUNS_PER_ROUND;
+    const configs: Array<readonly [string, () => Record<string, unknown>]> = [];
+    for (const [variant, file] of [['fp32', 'onnx/model.onnx'], ['int8', 'onnx/model_int8.onnx']] as const) {
+      if (!existsSync(`${SHIPPED}/${file}`)) continue;
+      configs.push([`shipped-ref-${variant}-b1`, () => reference(h2h, 'onnx', file, 1, n, SHIPPED)]);
+      configs.push([`shipped-ours-${variant}-b1`, () => ours(h2h, variant, 1, ['--warmup-texts', warmupTexts(1)], n, 1, THREADS, SHIPPED)]);
+      configs.push([`shipped-ours-${variant}-b8`, () => ours(h2h, variant, 8, ['--warmup-texts', warmupTexts(8)], n, 1, THREADS, SHIPPED)]);
+    }
+    if (configs.length === 0) log(`shipped stage skipped: ${SHIPPED} has no onnx/ files`);
+    for (const [name, raw] of interleaved(ROUNDS, configs)) h(name, raw);
+  }
+
   // Cost per word at 1×, 4× and 16× max_len words: the same number of words each time.
   const perScale = QUICK ? 384 * 4 : 384 * 16;
   if (STAGES.has('scale')) {
@@ -178,7 +199,7 @@ async function main(): Promise<void> {
   }
 
   log('matrix-multiply peak through ONNX Runtime');
-  const peak = child(PY, [`${ROOT}bench/matmul_peak.py`, '--threads', String(THREADS)]);
+  const peak = STAGES.has('h2h') ? child(PY, [`${ROOT}bench/matmul_peak.py`, '--threads', String(THREADS)]) : {};
 
   // End to end, and pure inference on the same articles for the overhead ratio.
   const mix = makeCorpus(QUICK ? 12 : 40, 11);
@@ -211,12 +232,14 @@ async function main(): Promise<void> {
     totalSeconds: (Date.now() - t0) / 1000,
   };
   if (PARTIAL) {
+    if (STAGES.has('shipped')) writeShippedSection(results, SHIPPED, `${ROOT}BENCHMARKS.md`);
     writeFileSync(`${OUT}results-partial.json`, JSON.stringify(results, null, 1));
-    log(`done in ${Math.round(results.totalSeconds)} s: bench/out/results-partial.json (partial run; BENCHMARKS.md untouched)`);
+    log(`done in ${Math.round(results.totalSeconds)} s: bench/out/results-partial.json (partial run; BENCHMARKS.md ${STAGES.has('shipped') ? 'shipped-model section only' : 'untouched'})`);
     return;
   }
   writeFileSync(`${OUT}results.json`, JSON.stringify(results));
   writeReport(results, `${ROOT}BENCHMARKS.md`);
+  writeShippedSection(results, SHIPPED, `${ROOT}BENCHMARKS.md`);
   log(`done in ${Math.round(results.totalSeconds)} s: BENCHMARKS.md`);
 }
 

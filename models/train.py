@@ -43,6 +43,8 @@ HYPER = {
 }
 """Defaults; each can be overridden on the command line (``--steps 40`` for a smoke run)."""
 
+BASE_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
+
 GLINER_CONFIG = {
     "span_mode": "markerV0",
     "max_width": 12,
@@ -180,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     trainer.train()
     train_s = time.perf_counter() - started
     final_dev = trainer.evaluate()
+    # Name the encoder by its hub id, as published GLiNER folders do (the config embeds the encoder's
+    # own config, so loading needs neither the hub nor this machine's unzipped copy).
+    model.config.model_name = BASE_MODEL_ID
     model.save_pretrained(str(out / "checkpoint"))
     tokenizer.save_pretrained(str(out / "checkpoint"))
     record = {

@@ -14,9 +14,12 @@ import { keyOfLine } from './produce.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SERVICES = `${ROOT}scripts/services.sh`;
-const SAMPLES = `${ROOT}samples/news.jsonl`;
+/** Generated articles (incl. malformed ones) and real Wikinews articles (CC BY 2.5; samples/README.md). */
+const SAMPLES = ['news.jsonl', 'wikinews.jsonl'];
 const FIXTURE_MODEL = `${ROOT}test/fixtures/models/tiny-span`;
+/** A fetched published model wins; else the trained model shipped in the repository. */
 const PREFERRED_MODEL = `${ROOT}models/gliner_medium_news-v2.1`;
+const SHIPPED_MODEL = `${ROOT}models/gliner-news-minilm-l6`;
 
 const say = (line = ''): void => {
   process.stdout.write(`${line}\n`);
@@ -27,9 +30,14 @@ function isModelDir(dir: string): boolean {
 }
 
 /** The best model present: $MODEL_DIR, the news model, any other model under models/, the test fixture. */
-export function pickModel(env: NodeJS.ProcessEnv = process.env): { dir: string; why: string } {
+export function pickModel(env: NodeJS.ProcessEnv = process.env): { dir: string; why: string; variant?: string } {
   if (env['MODEL_DIR']) return { dir: env['MODEL_DIR'], why: 'MODEL_DIR' };
   if (isModelDir(PREFERRED_MODEL)) return { dir: PREFERRED_MODEL, why: 'news model fetched under models/' };
+  if (isModelDir(SHIPPED_MODEL)) {
+    // The repository ships one variant of it (models/gliner-news-minilm-l6/README.md); fp32 when present.
+    const variant = env['MODEL_VARIANT'] ?? (existsSync(`${SHIPPED_MODEL}/onnx/model.onnx`) ? 'fp32' : 'int8');
+    return { dir: SHIPPED_MODEL, why: `trained news model shipped in models/, ${variant} (small, uncased; EVALUATION.md)`, variant };
+  }
   const others = existsSync(`${ROOT}models`) ? readdirSync(`${ROOT}models`).map((d) => `${ROOT}models/${d}`).filter(isModelDir) : [];
   if (others[0] !== undefined) return { dir: others[0], why: 'model found under models/' };
   if (isModelDir(FIXTURE_MODEL)) return { dir: FIXTURE_MODEL, why: 'bundled test fixture (random weights: entities are meaningless)' };
@@ -128,7 +136,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   try {
     const endpoints = await ensureServices(started, state);
     esUrl = endpoints.esUrl;
-    return await demoRun(run, model.dir, endpoints.brokers, esUrl, logFile, state);
+    return await demoRun(run, model, endpoints.brokers, esUrl, logFile, state);
   } finally {
     if (state.interrupted) await halt();
     process.removeListener('SIGINT', onSignal);
@@ -160,14 +168,15 @@ interface DemoState {
 /** Parks the main flow for good once interrupted (the signal handler exits the process). */
 const halt = (): Promise<never> => new Promise<never>(() => undefined);
 
-async function demoRun(run: string, modelDir: string, brokers: string, esUrl: string, logFile: string, state: DemoState): Promise<number> {
+async function demoRun(run: string, model: { dir: string; variant?: string }, brokers: string, esUrl: string, logFile: string, state: DemoState): Promise<number> {
   const topics = { input: `demo-articles-${run}`, output: `demo-enriched-${run}`, dlq: `demo-dlq-${run}` };
   const index = `news-demo-${run}`;
   state.index = index;
   const config = loadConfig({
     env: {
       ...process.env,
-      MODEL_DIR: modelDir,
+      MODEL_DIR: model.dir,
+      ...(model.variant !== undefined ? { MODEL_VARIANT: model.variant } : {}),
       KAFKA_BROKERS: brokers,
       ELASTICSEARCH_URL: esUrl,
       KAFKA_INPUT_TOPIC: topics.input,
@@ -188,8 +197,8 @@ async function demoRun(run: string, modelDir: string, brokers: string, esUrl: st
   await admin.createTopics({ topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: true });
   await admin.disconnect();
 
-  const lines = readFileSync(SAMPLES, 'utf8').split('\n').filter((l) => l.trim() !== '');
-  say(`Publishing ${lines.length} lines of samples/news.jsonl to ${topics.input}…`);
+  const lines = SAMPLES.flatMap((f) => readFileSync(`${ROOT}samples/${f}`, 'utf8').split('\n').filter((l) => l.trim() !== ''));
+  say(`Publishing ${lines.length} lines of samples/${SAMPLES.join(' + samples/')} to ${topics.input}…`);
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   await producer.send({ topic: topics.input, acks: -1, messages: lines.map((l) => ({ key: keyOfLine(l), value: l })) });

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,47 +43,75 @@ import {
 const cases = readJsonl<ParityCase>(`${FIXTURES}parity/cases.jsonl`);
 const byId = new Map(cases.map((c) => [c.id, c]));
 
-/** Reference semantics: a text within max_len is one pass, however many sub-tokens it has. */
-const REFERENCE_WINDOW = { maxTokens: Infinity };
-
 const REPO = new URL('../../', import.meta.url).pathname;
 const PYTHON = `${REPO}models/.venv/bin/python`;
 
-/** Committed int8 goldens by kernel family (test/helpers/cpu-family.ts; models/make_fixtures.sh). */
-const INT8_GOLDENS: Record<string, string> = {
-  avx512vnni: 'golden-tiny-span-int8.jsonl',
-  avx2: 'golden-tiny-span-int8-avx2.jsonl',
-};
 /**
- * Without a reference for this CPU's int8 family, our int8 entities must agree with the fp32
- * golden at least this well (entity F1). Measured with the reference itself: VNNI int8 vs fp32
- * 0.83, AVX2 int8 vs fp32 0.36 (random tiny model; AVX2's saturating int8 kernel).
+ * Reference semantics: a text within max_len is one pass, however many sub-tokens it has,
+ * unless the model's tokenizer.json truncates (BERT files: 512), where the reference silently
+ * drops the rest of the window; such texts are windowed by us and not compared.
  */
-const INT8_AGREEMENT_MIN = 0.3;
+function referenceMaxTokens(dir: string): number {
+  const json = JSON.parse(readFileSync(`${dir}/tokenizer.json`, 'utf8')) as { truncation?: { max_length?: number } | null };
+  return json.truncation?.max_length ?? Infinity;
+}
+
+interface Suite {
+  name: string;
+  dir: string;
+  variant: 'fp32' | 'int8';
+  /** fp32: the committed golden. */
+  golden?: string;
+  /** int8: committed goldens by kernel family (test/helpers/cpu-family.ts; models/make_fixtures.sh). */
+  int8Goldens?: Record<string, string>;
+  /** int8 without a reference for this CPU's family: least entity F1 agreement with the fp32 golden. */
+  int8AgreementMin?: number;
+  fp32Golden?: string;
+  batch: number;
+  /** Fewest reference entities the suite must compare (guards against an empty golden). */
+  minEntities: number;
+}
+
+/** Measured with the reference on the trained model (VNNI int8 vs fp32); see models/README.md. */
+const INT8_TRAINED_AGREEMENT_MIN = 0.7;
+const TRAINED = `${REPO}models/gliner-news-minilm-l6`;
+
+/** Dynamic int8 quantization depends on batch composition: int8 goldens ran one text per batch. */
+const SUITES: Suite[] = [
+  { name: 'tiny-span fp32', dir: `${FIXTURES}models/tiny-span`, variant: 'fp32', golden: 'golden-tiny-span.jsonl', batch: 8, minEntities: 100 },
+  { name: 'tiny-token fp32', dir: `${FIXTURES}models/tiny-token`, variant: 'fp32', golden: 'golden-tiny-token.jsonl', batch: 8, minEntities: 100 },
+  {
+    name: 'tiny-span int8', dir: `${FIXTURES}models/tiny-span`, variant: 'int8', batch: 1, minEntities: 100,
+    int8Goldens: { avx512vnni: 'golden-tiny-span-int8.jsonl', avx2: 'golden-tiny-span-int8-avx2.jsonl' },
+    // Measured with the reference itself: VNNI int8 vs fp32 0.83, AVX2 int8 vs fp32 0.36
+    // (random tiny model; AVX2's saturating int8 kernel).
+    int8AgreementMin: 0.3, fp32Golden: 'golden-tiny-span.jsonl',
+  },
+  // The shipped trained model (real weights): scores are no longer noise.
+  { name: 'news-minilm fp32', dir: TRAINED, variant: 'fp32', golden: 'golden-news-minilm.jsonl', batch: 8, minEntities: 200 },
+  {
+    name: 'news-minilm int8', dir: TRAINED, variant: 'int8', batch: 1, minEntities: 200,
+    int8Goldens: { avx512vnni: 'golden-news-minilm-int8.jsonl' },
+    int8AgreementMin: INT8_TRAINED_AGREEMENT_MIN, fp32Golden: 'golden-news-minilm.jsonl',
+  },
+];
 
 type Int8Reference = { source: string; path: string; bound: boolean };
 
-function int8Reference(scratch: string): Int8Reference {
+function int8Reference(suite: Suite, scratch: string): Int8Reference {
   if (existsSync(PYTHON) && process.env['PARITY_REFERENCE'] !== 'committed') {
     const out = join(scratch, 'golden-int8-here.jsonl');
     execFileSync(PYTHON, [
-      `${REPO}models/golden.py`, '--model', `${FIXTURES}models/tiny-span`, '--variant', 'model_int8.onnx',
+      `${REPO}models/golden.py`, '--model', suite.dir, '--variant', 'model_int8.onnx',
       '--batch-size-override', '1', '--entities-only', '--cases', `${FIXTURES}parity/cases.jsonl`, '--out', out,
     ], { stdio: 'ignore', timeout: 240_000 });
     return { source: 'the reference run on this machine (models/.venv)', path: out, bound: false };
   }
   const family = int8Family();
-  const golden = INT8_GOLDENS[family];
+  const golden = suite.int8Goldens?.[family];
   if (golden !== undefined) return { source: `the committed ${family} golden`, path: `${FIXTURES}parity/${golden}`, bound: false };
-  return { source: `an agreement bound with fp32 (no int8 golden for ${family})`, path: `${FIXTURES}parity/golden-tiny-span.jsonl`, bound: true };
+  return { source: `an agreement bound with fp32 (no int8 golden for ${family})`, path: `${FIXTURES}parity/${suite.fp32Golden}`, bound: true };
 }
-
-const SUITES = [
-  { model: 'tiny-span', variant: 'fp32', golden: 'golden-tiny-span.jsonl', batch: 8 },
-  { model: 'tiny-token', variant: 'fp32', golden: 'golden-tiny-token.jsonl', batch: 8 },
-  // Dynamic int8 quantization depends on batch composition: the golden ran one text per batch.
-  { model: 'tiny-span', variant: 'int8', golden: null, batch: 1 },
-] as const;
 
 describe('parity corpus', () => {
   it('covers at least 40 texts with the required kinds of input', () => {
@@ -111,24 +139,30 @@ describe('parity corpus', () => {
 });
 
 for (const suite of SUITES) {
-  const dir = `${FIXTURES}models/${suite.model}`;
-  describe(`parity ${suite.model} ${suite.variant}`, () => {
+  const dir = suite.dir;
+  const window = { maxTokens: referenceMaxTokens(dir) };
+  // The repository ships the trained model as int8 only (size); its fp32 file exists after
+  // models/train.sh. Without it the fp32 suite still proves the feeds, through the int8 session.
+  const fp32Missing = suite.variant === 'fp32' && !existsSync(`${dir}/onnx/model.onnx`);
+  const loadVariant = fp32Missing ? 'int8' : suite.variant;
+  describe(`parity ${suite.name}`, { timeout: 600_000 }, () => {
     let goldens: GoldenCase[] = [];
     let reference: Int8Reference | undefined;
     let scratch: string | undefined;
     let engine: GlinerEngine;
     let loaded: LoadedModel;
     beforeAll(async () => {
-      if (suite.golden === null) {
+      if (suite.golden === undefined) {
         scratch = mkdtempSync(join(tmpdir(), 'parity-int8-'));
-        reference = int8Reference(scratch);
+        reference = int8Reference(suite, scratch);
         console.info(`[parity] int8 reference: ${reference.source}`);
         goldens = readJsonl<GoldenCase>(reference.path);
       } else {
         goldens = readJsonl<GoldenCase>(`${FIXTURES}parity/${suite.golden}`);
       }
-      engine = await GlinerEngine.load(dir, { executionProvider: 'cpu', variant: suite.variant, maxBatchSize: suite.batch, maxBatchTokens: 1 << 20 });
-      loaded = await loadModel(dir, { executionProvider: 'cpu', variant: suite.variant });
+      if (fp32Missing) console.info(`[parity] ${suite.name}: ${dir}/onnx/model.onnx absent (models/train.sh writes it): feeds only`);
+      engine = await GlinerEngine.load(dir, { executionProvider: 'cpu', variant: loadVariant, maxBatchSize: suite.batch, maxBatchTokens: 1 << 20 });
+      loaded = await loadModel(dir, { executionProvider: 'cpu', variant: loadVariant });
     }, 300_000);
     afterAll(async () => {
       await engine?.close();
@@ -146,16 +180,23 @@ for (const suite of SUITES) {
       let batches = 0;
       let logitsChecked = 0;
       let maxAbs = 0;
+      let cutByReference = 0;
       const logitFailures: string[] = [];
       for (const g of goldens) {
         const c = byId.get(g.id)!;
         const prompt = loaded.preprocessor.prompt(c.labels);
-        const limits = loaded.preprocessor.limits(prompt, REFERENCE_WINDOW);
+        const limits = loaded.preprocessor.limits(prompt, { maxTokens: Infinity });
         for (const b of g.batches) {
           // The reference cut texts beyond max_len to their first max_len words; we window them instead.
           if (b.text_indices.some((i) => g.word_counts[i]! > g.max_len)) continue;
-          const inputs = b.text_indices.map((i) => {
-            const p = loaded.preprocessor.prepareText(c.texts[i]!, limits);
+          const prepared = b.text_indices.map((i) => loaded.preprocessor.prepareText(c.texts[i]!, limits));
+          // Its tokenizer cut sub-tokens beyond tokenizer.json's truncation length; we window those too.
+          if (prepared.some((p) => p.ids.length + prompt.ids.length + 2 > window.maxTokens)) {
+            expect(b.feeds.input_ids[0]!.length).toBe(window.maxTokens);
+            cutByReference++;
+            continue;
+          }
+          const inputs = prepared.map((p) => {
             expect(p.windows).toHaveLength(1);
             return windowInput(p, p.windows[0]!);
           });
@@ -170,7 +211,7 @@ for (const suite of SUITES) {
             expect(sha256(new Uint8Array(feeds.spanIdx!.buffer)), where).toBe(b.span_idx_sha256);
             expect(sha256(feeds.spanMask!), where).toBe(b.span_mask_sha256);
           }
-          if (b.logits_b64 !== null) {
+          if (b.logits_b64 !== null && !fp32Missing) {
             const { data, dims } = await loaded.runner.session.run(feeds);
             expect([...dims], where).toEqual(b.logits_shape);
             const report = compareLogits(decodeFloat32(b.logits_b64), data);
@@ -181,13 +222,13 @@ for (const suite of SUITES) {
           batches++;
         }
       }
-      console.info(`[parity] ${suite.model} fp32: ${logitsChecked} logit batches, max |Δlogit| ${maxAbs.toExponential(2)}`);
+      console.info(`[parity] ${suite.name}: ${batches} batches (${cutByReference} cut by the reference tokenizer, skipped), ${logitsChecked} with logits, max |Δlogit| ${maxAbs.toExponential(2)}`);
       expect(logitFailures).toEqual([]);
       expect(batches).toBeGreaterThan(0);
-      expect(logitsChecked).toBeGreaterThan(0);
+      if (!fp32Missing) expect(logitsChecked).toBeGreaterThan(0);
     });
 
-    it('finds the reference entities (UTF-16 offsets; differences only at decision margins, counted)', async () => {
+    it.skipIf(fp32Missing)('finds the reference entities (UTF-16 offsets; differences only at decision margins, counted)', async () => {
       const report = emptyReport();
       const pairs: { want: Ent[]; have: Ent[] }[] = [];
       let compared = 0;
@@ -203,13 +244,13 @@ for (const suite of SUITES) {
           threshold: c.threshold,
           flatNer: c.flat_ner,
           multiLabel: c.multi_label,
-          window: REFERENCE_WINDOW,
+          window,
         });
         c.texts.forEach((text, i) => {
           const where = `${g.id} text ${i}`;
-          if (g.word_counts[i]! > g.max_len) {
-            // Beyond max_len the reference silently truncates; we cover the whole text with windows.
-            if (got[i]!.windows <= 1) report.mismatches.push(`${where}: beyond max_len but not windowed`);
+          if (g.word_counts[i]! > g.max_len && got[i]!.windows <= 1) report.mismatches.push(`${where}: beyond max_len but not windowed`);
+          if (got[i]!.windows > 1) {
+            // Beyond max_len words (or the tokenizer's truncation) the reference silently cuts; we window.
             windowedInstead++;
             return;
           }
@@ -222,19 +263,19 @@ for (const suite of SUITES) {
         });
       }
       expect(compared).toBeGreaterThanOrEqual(40);
-      expect(windowedInstead).toBe(goldens.reduce((a, g) => a + g.word_counts.filter((w) => w > g.max_len).length, 0));
+      expect(windowedInstead).toBeGreaterThanOrEqual(goldens.reduce((a, g) => a + g.word_counts.filter((w) => w > g.max_len).length, 0));
       if (reference?.bound === true) {
         const f1 = agreementF1(pairs);
-        console.info(`[parity] ${suite.model} ${suite.variant}: agreement F1 with fp32 ${f1.toFixed(3)} (bound ${INT8_AGREEMENT_MIN})`);
+        console.info(`[parity] ${suite.name}: agreement F1 with fp32 ${f1.toFixed(3)} (bound ${suite.int8AgreementMin})`);
         expect(report.mismatches).toEqual([]);
-        expect(f1).toBeGreaterThanOrEqual(INT8_AGREEMENT_MIN);
+        expect(f1).toBeGreaterThanOrEqual(suite.int8AgreementMin!);
         return;
       }
-      console.info(`[parity] ${suite.model} ${suite.variant}: ${report.matched}/${report.reference} entities equal, ${report.tolerated.length} at a decision margin`);
+      console.info(`[parity] ${suite.name}: ${report.matched}/${report.reference} entities equal, ${report.tolerated.length} at a decision margin`);
       for (const t of report.tolerated) console.info(`[parity]   tolerated: ${t}`);
       expect(report.mismatches).toEqual([]);
       expect(toleratedWithinBudget(report), report.tolerated.join('\n')).toBe(true);
-      expect(report.reference).toBeGreaterThan(100);
+      expect(report.reference).toBeGreaterThan(suite.minEntities);
     });
   });
 }
