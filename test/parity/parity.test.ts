@@ -72,7 +72,7 @@ interface Suite {
   minEntities: number;
 }
 
-/** Measured with the reference on the trained model (VNNI int8 vs fp32); see models/README.md. */
+/** The reference on the trained model: int8 vs fp32 entity F1 0.94 on VNNI, 0.91 on AVX2 (qemu Haswell). */
 const INT8_TRAINED_AGREEMENT_MIN = 0.7;
 const TRAINED = `${REPO}models/gliner-news-minilm-l6`;
 
@@ -91,7 +91,7 @@ const SUITES: Suite[] = [
   { name: 'news-minilm fp32', dir: TRAINED, variant: 'fp32', golden: 'golden-news-minilm.jsonl', batch: 8, minEntities: 200 },
   {
     name: 'news-minilm int8', dir: TRAINED, variant: 'int8', batch: 1, minEntities: 200,
-    int8Goldens: { avx512vnni: 'golden-news-minilm-int8.jsonl' },
+    int8Goldens: { avx512vnni: 'golden-news-minilm-int8.jsonl', avx2: 'golden-news-minilm-int8-avx2.jsonl' },
     int8AgreementMin: INT8_TRAINED_AGREEMENT_MIN, fp32Golden: 'golden-news-minilm.jsonl',
   },
 ];
