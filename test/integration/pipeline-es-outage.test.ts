@@ -98,8 +98,13 @@ describe('Elasticsearch outage (30 s, node stopped and restarted with its data)'
         },
         { timeoutMs: 20_000, intervalMs: 200, description: '/readyz 503 with Elasticsearch unreachable' },
       );
-      const inFlight = await service.metric(port, 'enricher_queue_articles');
-      expect(inFlight).toBeGreaterThan(0);
+      // Articles pile up in flight while the sink is down; sampled until seen (one sample right
+      // after /readyz turned could fall between a batch leaving inference and reaching the sink).
+      await waitFor(async () => (await service.metric(port, 'enricher_queue_articles')) > 0, {
+        timeoutMs: 15_000,
+        intervalMs: 200,
+        description: 'articles held in flight during the outage',
+      });
       expect(await service.metric(port, 'enricher_paused_partitions')).toBeGreaterThan(0);
       await new Promise((r) => setTimeout(r, Math.max(0, stoppedAt + OUTAGE_MS - Date.now())));
       expect((await readyz(port)).status).toBe(503);
