@@ -15,7 +15,7 @@ import { GlinerEngine } from '../src/gliner/engine.js';
 import type { WindowOptions } from '../src/gliner/types.js';
 import { splitWords } from '../src/gliner/words.js';
 import { DEV_SET, TEST_SETS, loadSet, type EvalSet } from './datasets.js';
-import { Scorer, wordIndexAt, type Span } from './metrics.js';
+import { Scorer, scores, wordIndexAt, type Counts, type Span } from './metrics.js';
 import { writeEvaluation, type SystemResult, type EvalResults, type TuningRow } from './report.js';
 
 const ROOT = new URL('../', import.meta.url).pathname;
@@ -133,7 +133,7 @@ async function tune(engine: GlinerEngine): Promise<TuningRow[]> {
 const describeWindow = (w: TuningRow['window']): string =>
   `${w.maxWords} words, overlap ${w.overlapWords}${w.cutAtSentences ? ', cut at sentence ends' : ', fixed cuts'}`;
 
-const f1 = (c: { tp: number; fp: number; fn: number }) => (c.tp === 0 ? 0 : (2 * c.tp) / (2 * c.tp + c.fp + c.fn));
+const f1 = (c: Counts): number => scores(c).f1;
 
 async function main(): Promise<void> {
   if (!existsSync(`${MODEL}/onnx/model.onnx`)) throw new Error(`${MODEL} has no onnx/model.onnx`);
