@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { GlinerEngine } from '../src/gliner/engine.js';
 import { sha256File, resolveModelFiles } from '../src/gliner/model-dir.js';
-import type { Entity } from '../src/gliner/types.js';
+import type { Entity } from '../src/core/types.js';
 import { InferencePool, type BatchStats } from '../src/inference/pool.js';
 
 const { values: a } = parseArgs({

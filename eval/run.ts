@@ -12,7 +12,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { GlinerEngine } from '../src/gliner/engine.js';
-import type { WindowOptions } from '../src/gliner/types.js';
+import type { WindowOptions } from '../src/core/types.js';
 import { splitWords } from '../src/gliner/words.js';
 import { DEV_SET, TEST_SETS, loadSet, type EvalSet } from './datasets.js';
 import { Scorer, scores, wordIndexAt, type Counts, type Span } from './metrics.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EnricherError } from './errors.js';
-import type { FieldText } from './inference/extractor.js';
+import type { FieldText } from './core/extraction.js';
 import { exceedsJsonDepth, MAX_JSON_DEPTH } from './json-depth.js';
 
 /** Limits applied to every input message. */

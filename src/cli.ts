@@ -1,17 +1,16 @@
 #!/usr/bin/env node
-import { demoCommand } from './cli/demo.js';
-import { extractCommand, EXTRACT_USAGE } from './cli/extract.js';
-import { produceCommand } from './cli/produce.js';
-import { runCommand } from './cli/run.js';
 import { isEnricherError, type ErrorCode } from './errors.js';
 import { redactUrlCredentials } from './redact.js';
 
-/** Commands of `news-enricher`. Each returns its exit code. */
+/**
+ * Commands of `news-enricher`, each loaded only when called (`produce` never loads the
+ * tokenizer or ONNX Runtime). Each returns its exit code.
+ */
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
-  extract: extractCommand,
-  run: runCommand,
-  produce: produceCommand,
-  demo: demoCommand,
+  extract: async (argv) => (await import('./cli/extract.js')).extractCommand(argv),
+  run: async (argv) => (await import('./cli/run.js')).runCommand(argv),
+  produce: async (argv) => (await import('./cli/produce.js')).produceCommand(argv),
+  demo: async (argv) => (await import('./cli/demo.js')).demoCommand(argv),
 };
 
 const HELP = `news-enricher <command> [options]
@@ -22,14 +21,13 @@ Commands:
   extract   enrich JSONL articles from a file or stdin (no Kafka needed)
   demo      local Kafka + Elasticsearch, sample articles through the service (npm run demo)
 
-Each command takes --help.
-
-${EXTRACT_USAGE}`;
+Each command takes --help.`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === 'help') {
-    process.stdout.write(`${HELP}\n`);
+    const { EXTRACT_USAGE } = await import('./cli/extract-usage.js');
+    process.stdout.write(`${HELP}\n\n${EXTRACT_USAGE}\n`);
     return command === undefined ? 2 : 0;
   }
   const run = COMMANDS[command];

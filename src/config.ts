@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_ARTICLE_LIMITS } from './article.js';
-import { DEFAULT_DECODE, DEFAULT_OVERLAP_WORDS } from './gliner/defaults.js';
+import { DEFAULT_DECODE, DEFAULT_OVERLAP_WORDS } from './core/defaults.js';
 
 /**
  * The one configuration schema. Every option and its default lives here; values come

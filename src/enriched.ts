@@ -1,6 +1,6 @@
 import type { Article } from './article.js';
-import type { DecodeOptions, ModelInfo } from './gliner/types.js';
-import type { FieldEntities } from './inference/extractor.js';
+import type { DecodeOptions, ModelInfo } from './core/types.js';
+import type { FieldEntities } from './core/extraction.js';
 
 /** One mention, with the field it was found in (DESIGN.md §2). */
 export interface EntityMention {

@@ -1,5 +1,5 @@
 import { EnricherError } from '../errors.js';
-import type { WordSpan } from './greedy.js';
+import type { WordSpan } from '../core/spans.js';
 
 /**
  * Candidate extraction from logits, identical to the reference decoders

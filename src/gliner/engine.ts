@@ -1,30 +1,18 @@
 import { EnricherError } from '../errors.js';
-import type { EntityExtractor, ExtractionRequest, FieldEntities } from '../inference/extractor.js';
+import type { EntityExtractor, ExtractionRequest, FieldEntities } from '../core/extraction.js';
 import { mergeWindowSpans } from '../longtext/merge.js';
 import { packBatches, type BatchLimits } from './batching.js';
-import { DEFAULT_DECODE } from './defaults.js';
+import { validateDecode } from '../core/defaults.js';
 import { sequenceLength, type EncodedText } from './encode.js';
-import type { WordSpan } from './greedy.js';
+import type { WordSpan } from '../core/spans.js';
 import { loadModel, type LoadedModel, type LoadOptions } from './model.js';
 import { mergeAdjacent, toEntities } from './postprocess.js';
 import { windowInput, type PreparedText } from './preprocess.js';
 import type { BatchTiming } from './runner.js';
-import type { DecodeOptions, ModelInfo, PredictOptions, TextResult } from './types.js';
+import type { DecodeOptions, ModelInfo, PredictOptions, TextResult } from '../core/types.js';
 
 export interface EngineOptions extends LoadOptions, Partial<BatchLimits> {}
 
-
-/** Checks decoding options; the reference accepts anything, we refuse what cannot be meant. */
-export function validateDecode(opts: Partial<DecodeOptions>): DecodeOptions {
-  const d = { ...DEFAULT_DECODE, ...opts };
-  if (typeof d.threshold !== 'number' || !(d.threshold >= 0 && d.threshold < 1)) {
-    throw new EnricherError('OPTIONS_INVALID', `threshold ${String(d.threshold)} must be a number in [0, 1)`);
-  }
-  if (typeof d.flatNer !== 'boolean' || typeof d.multiLabel !== 'boolean') {
-    throw new EnricherError('OPTIONS_INVALID', 'flatNer and multiLabel must be booleans');
-  }
-  return d;
-}
 
 /**
  * The in-process GLiNER engine: reference-identical results for texts within the

@@ -1,5 +1,5 @@
-import type { WordSpan } from './greedy.js';
-import type { Entity } from './types.js';
+import type { WordSpan } from '../core/spans.js';
+import type { Entity } from '../core/types.js';
 
 /**
  * Word spans → entities with UTF-16 offsets into `text` (start of the first word,

@@ -1,11 +1,11 @@
 import { EnricherError } from '../errors.js';
 import { planWindows, type Window } from '../longtext/windows.js';
-import { DEFAULT_OVERLAP_WORDS, MIN_TEXT_TOKENS } from './defaults.js';
+import { DEFAULT_OVERLAP_WORDS, MIN_TEXT_TOKENS } from '../core/defaults.js';
 import type { EncodedText } from './encode.js';
 import type { GlinerSettings } from './model-config.js';
 import { buildPrompt, type Prompt } from './prompt.js';
 import type { WordTokenizer } from './tokenizer.js';
-import type { WindowOptions } from './types.js';
+import type { WindowOptions } from '../core/types.js';
 import { sentenceEnds, splitWords } from './words.js';
 
 /** A text split into words, sub-tokens and windows; everything needed to infer and map back. */

@@ -1,11 +1,11 @@
 import { EnricherError } from '../errors.js';
 import { checkSpanShape, detectTokenLayout, spanCandidates, tokenCandidates, type TokenLayout } from './decode.js';
 import { encodeBatch, type EncodedText, type SpecialIds } from './encode.js';
-import { greedySelect, type WordSpan } from './greedy.js';
+import { greedySelect, type WordSpan } from '../core/spans.js';
 import type { GlinerSettings } from './model-config.js';
 import type { Prompt } from './prompt.js';
 import type { OnnxSession } from './session.js';
-import type { DecodeOptions } from './types.js';
+import type { DecodeOptions } from '../core/types.js';
 
 /** Time spent per stage of one batch, for metrics and benchmarks (milliseconds). */
 export interface BatchTiming {

@@ -2,14 +2,22 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
-import type { HealthState } from '../pipeline/health.js';
+
+/**
+ * The service's health as the probes read it: all HTTP knows of the pipeline
+ * (`pipeline/health.ts#HealthState` implements it).
+ */
+export interface HealthProbes {
+  readiness(): { readonly ready: boolean; readonly checks: Readonly<Record<string, unknown>> };
+  liveness(backlog: number, stallMs: number): { readonly live: boolean };
+}
 
 export interface HttpServerOptions {
   /** 0 picks a free port (tests); the bound port is logged and returned. */
   readonly port: number;
   readonly host?: string;
   readonly registry: Registry;
-  readonly health: HealthState;
+  readonly health: HealthProbes;
   /** Messages in flight, for the liveness progress rule. */
   readonly backlog: () => number;
   readonly livenessStallMs: number;

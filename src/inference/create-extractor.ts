@@ -2,7 +2,7 @@ import type { Config } from '../config.js';
 import { EnricherError } from '../errors.js';
 import { resolveModelFiles, sha256File } from '../gliner/model-dir.js';
 import type { Logger } from '../logger.js';
-import type { EntityExtractor } from './extractor.js';
+import type { EntityExtractor } from '../core/extraction.js';
 import { batchMaxItems, engineOptions } from './options.js';
 import { InferencePool, type BatchStats } from './pool.js';
 

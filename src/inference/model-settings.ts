@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
 import { EnricherError, isEnricherError } from '../errors.js';
-import { loadModelText, type ModelText } from '../gliner/model.js';
-import { DEFAULT_OVERLAP_WORDS, MIN_TEXT_TOKENS } from '../gliner/defaults.js';
+import { loadModelText, type ModelText } from '../gliner/model-text.js';
+import { DEFAULT_OVERLAP_WORDS, MIN_TEXT_TOKENS } from '../core/defaults.js';
 import type { WindowLimitsResolved } from '../gliner/preprocess.js';
 import { windowOptions } from './options.js';
 

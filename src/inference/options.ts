@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { Config } from '../config.js';
 import type { EngineOptions } from '../gliner/engine.js';
-import type { DecodeOptions, WindowOptions } from '../gliner/types.js';
+import type { DecodeOptions, WindowOptions } from '../core/types.js';
 
 /** ORT threads per worker: the configured value, or the cores shared evenly by the workers. */
 export function intraOpThreads(config: Readonly<Config>): number {

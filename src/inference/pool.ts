@@ -1,12 +1,12 @@
 import { EnricherError, type ErrorCode } from '../errors.js';
-import type { WordSpan } from '../gliner/greedy.js';
+import type { WordSpan } from '../core/spans.js';
 import type { LoadOptions } from '../gliner/model.js';
 import { mergeAdjacent, toEntities } from '../gliner/postprocess.js';
-import type { DecodeOptions, ModelInfo } from '../gliner/types.js';
+import type { DecodeOptions, ModelInfo } from '../core/types.js';
 import type { Logger } from '../logger.js';
 import { mergeWindowSpans } from '../longtext/merge.js';
 import { DynamicBatcher, type BatcherLimits, type QueuedItem } from './batcher.js';
-import type { EntityExtractor, ExtractionRequest, FieldEntities } from './extractor.js';
+import type { EntityExtractor, ExtractionRequest, FieldEntities } from '../core/extraction.js';
 import type { FromWorker, WirePrepared, WireSpans } from './protocol.js';
 import { WorkerSlot } from './worker-slot.js';
 

@@ -1,7 +1,7 @@
 import type { ErrorCode } from '../errors.js';
 import type { LoadOptions } from '../gliner/model.js';
 import type { PreparedText } from '../gliner/preprocess.js';
-import type { DecodeOptions, ModelInfo, WindowOptions } from '../gliner/types.js';
+import type { DecodeOptions, ModelInfo, WindowOptions } from '../core/types.js';
 
 /**
  * Messages between the pool (main thread) and its workers. Every request carries an

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { EnricherError } from '../errors.js';
-import type { ModelInfo } from '../gliner/types.js';
+import type { ModelInfo } from '../core/types.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 
 /**

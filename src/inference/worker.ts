@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { EnricherError, toEnricherError, type ErrorCode } from '../errors.js';
 import { loadModel, type LoadedModel } from '../gliner/model.js';
-import type { WordSpan } from '../gliner/greedy.js';
+import type { WordSpan } from '../core/spans.js';
 import type { BatchTiming } from '../gliner/runner.js';
 import type { FromWorker, ToWorker, WireError, WirePrepared, WireSpans, WorkerInit } from './protocol.js';
 

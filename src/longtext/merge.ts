@@ -1,4 +1,4 @@
-import { greedySelect, type WordSpan } from '../gliner/greedy.js';
+import { greedySelect, type WordSpan } from '../core/spans.js';
 import type { Window } from './windows.js';
 
 /**

@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Config } from '../config.js';
 import { EnricherError, isEnricherError, toEnricherError } from '../errors.js';
-import type { EntityExtractor } from '../inference/extractor.js';
+import type { EntityExtractor } from '../core/extraction.js';
 import { batchMaxItems } from '../inference/options.js';
 import type { Logger } from '../logger.js';
 import type { BackoffOptions } from '../retry.js';

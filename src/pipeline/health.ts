@@ -6,6 +6,8 @@
  * would not fix Elasticsearch); it is a readiness failure.
  */
 
+import type { HealthProbes } from '../http/server.js';
+
 export type CheckName = 'model' | 'kafka' | 'elasticsearch' | 'producer' | 'running';
 
 export interface CheckState {
@@ -27,7 +29,7 @@ export interface LivenessReport {
   readonly lastProgressAgoMs: number;
 }
 
-export class HealthState {
+export class HealthState implements HealthProbes {
   private readonly checks = new Map<CheckName, CheckState>();
   private lastProgress: number;
 

@@ -1,5 +1,5 @@
 import type { EnricherError } from '../errors.js';
-import type { ModelInfo } from '../gliner/types.js';
+import type { ModelInfo } from '../core/types.js';
 
 /** A record for the output or dead-letter topic, with its size estimated once. */
 export interface OutRecord {

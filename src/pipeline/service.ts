@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import { EnricherError, isEnricherError } from '../errors.js';
 import { startHttpServer, type HttpServer } from '../http/server.js';
 import { createExtractor } from '../inference/create-extractor.js';
-import type { EntityExtractor } from '../inference/extractor.js';
+import type { EntityExtractor } from '../core/extraction.js';
 import { preflightModel } from '../inference/model-settings.js';
 import type { Logger } from '../logger.js';
 import type { BackoffOptions } from '../retry.js';

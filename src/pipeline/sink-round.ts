@@ -1,4 +1,4 @@
-import type { ModelInfo } from '../gliner/types.js';
+import type { ModelInfo } from '../core/types.js';
 import type { Logger } from '../logger.js';
 import { documentVersion } from './es-items.js';
 import type { EsDocument, EsSink } from './es-sink.js';

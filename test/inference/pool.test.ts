@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isEnricherError } from '../../src/errors.js';
 import { GlinerEngine } from '../../src/gliner/engine.js';
 import { sha256File } from '../../src/gliner/model-dir.js';
-import type { ExtractionRequest } from '../../src/inference/extractor.js';
+import type { ExtractionRequest } from '../../src/core/extraction.js';
 import { InferencePool, type BatchStats } from '../../src/inference/pool.js';
 import { FIXTURES } from '../helpers/golden.js';
 

@@ -13,8 +13,8 @@ import type { Client } from '@elastic/elasticsearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseArticle } from '../../src/article.js';
 import { buildEnrichedArticle, type EnrichedArticle } from '../../src/enriched.js';
-import type { Entity, ModelInfo } from '../../src/gliner/types.js';
-import type { FieldEntities } from '../../src/inference/extractor.js';
+import type { Entity, ModelInfo } from '../../src/core/types.js';
+import type { FieldEntities } from '../../src/core/extraction.js';
 import { createEsClient, EsResources, uniqueIndexName, waitFor, waitForEsHealthy } from '../helpers/es.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -8,7 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExtractor } from '../../src/inference/create-extractor.js';
-import type { EntityExtractor } from '../../src/inference/extractor.js';
+import type { EntityExtractor } from '../../src/core/extraction.js';
 import { createLogger } from '../../src/logger.js';
 import { EnricherService } from '../../src/pipeline/service.js';
 import { createEsClient, EsResources, waitFor } from '../helpers/es.js';

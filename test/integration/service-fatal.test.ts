@@ -6,7 +6,7 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EnricherError } from '../../src/errors.js';
-import type { EntityExtractor } from '../../src/inference/extractor.js';
+import type { EntityExtractor } from '../../src/core/extraction.js';
 import { createLogger } from '../../src/logger.js';
 import { EnricherService, type CloseResult } from '../../src/pipeline/service.js';
 import { createEsClient, EsResources } from '../helpers/es.js';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { detectTokenLayout, float16ToFloat32, sigmoid32, spanCandidates, tokenCandidates } from '../../src/gliner/decode.js';
-import type { WordSpan } from '../../src/gliner/greedy.js';
+import type { WordSpan } from '../../src/core/spans.js';
 
 /** Literal port of gliner TokenDecoder._calculate_span_score for one row: the oracle. */
 function referenceToken(start: number[][], end: number[][], inside: number[][], thr: number): WordSpan[] {

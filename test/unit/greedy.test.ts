@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { greedySelect, type WordSpan } from '../../src/gliner/greedy.js';
+import { greedySelect, type WordSpan } from '../../src/core/spans.js';
 
 /** Literal port of gliner's greedy_search + has_overlapping(_nested): the oracle. */
 function referenceGreedy(spans: WordSpan[], flat: boolean, multi: boolean): WordSpan[] {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config-load.js';
 import { isEnricherError } from '../../src/errors.js';
-import { loadModelText } from '../../src/gliner/model.js';
+import { loadModelText } from '../../src/gliner/model-text.js';
 import { checkModelSettings, preflightModel } from '../../src/inference/model-settings.js';
 
 const FIXTURES = new URL('../fixtures/models/', import.meta.url).pathname;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { WordSpan } from '../../src/gliner/greedy.js';
+import type { WordSpan } from '../../src/core/spans.js';
 import { mergeWindowSpans } from '../../src/longtext/merge.js';
 import { planWindows, type WindowLimits } from '../../src/longtext/windows.js';
 
@@ -104,7 +104,7 @@ describe('mergeWindowSpans', () => {
 
 describe('Preprocessor window option cutAtSentences', () => {
   it('ends windows after a sentence end by default, and at the word budget when false', async () => {
-    const { loadModelText } = await import('../../src/gliner/model.js');
+    const { loadModelText } = await import('../../src/gliner/model-text.js');
     const { preprocessor } = loadModelText(new URL('../fixtures/models/tiny-span', import.meta.url).pathname);
     const text = Array.from({ length: 60 }, (_, i) => `Sentence number ${i} ends here.`).join(' ');
     const prompt = preprocessor.prompt(['person']);

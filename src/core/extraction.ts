@@ -1,4 +1,4 @@
-import type { DecodeOptions, Entity, ModelInfo, WindowOptions } from '../gliner/types.js';
+import type { DecodeOptions, Entity, ModelInfo, WindowOptions } from './types.js';
 
 /** One text field of an article to extract from (e.g. `title`, `body`). */
 export interface FieldText {
