@@ -104,22 +104,36 @@ export interface CreateTopicOptions extends KafkaOptions {
   readonly timeoutMs?: number;
 }
 
+/**
+ * KafkaJS's own leader wait (`waitForLeaders`) gives up with UNKNOWN_TOPIC_OR_PARTITION when the
+ * new topic's metadata reaches the broker after its few quick retries (seen on a loaded 2-core
+ * machine). The topic exists by then; the metadata wait below takes over with its own deadline.
+ */
+function isLateMetadata(error: unknown): boolean {
+  return error instanceof Error && (error as { type?: unknown }).type === 'UNKNOWN_TOPIC_OR_PARTITION';
+}
+
 /** Creates a topic and waits until every partition has a leader. Fails if it already exists. */
 export async function createTopic(topic: string, options: CreateTopicOptions = {}): Promise<void> {
   const { partitions = 1, config = {}, timeoutMs = 30_000 } = options;
   await withAdmin(async (admin) => {
-    const created = await admin.createTopics({
-      topics: [
-        {
-          topic,
-          numPartitions: partitions,
-          replicationFactor: 1,
-          configEntries: Object.entries(config).map(([name, value]) => ({ name, value })),
-        },
-      ],
-      waitForLeaders: true,
-      timeout: timeoutMs,
-    });
+    const created = await admin
+      .createTopics({
+        topics: [
+          {
+            topic,
+            numPartitions: partitions,
+            replicationFactor: 1,
+            configEntries: Object.entries(config).map(([name, value]) => ({ name, value })),
+          },
+        ],
+        waitForLeaders: true,
+        timeout: timeoutMs,
+      })
+      .catch(async (error: unknown) => {
+        if (isLateMetadata(error) && (await admin.listTopics()).includes(topic)) return true;
+        throw error;
+      });
     if (!created) throw new Error(`topic ${topic} already exists`);
     await waitFor(
       async () => {
