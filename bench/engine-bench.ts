@@ -10,8 +10,9 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { GlinerEngine } from '../src/gliner/engine.js';
+import { GlinerEngine } from '../src/inference/engine.js';
 import { sha256File, resolveModelFiles } from '../src/gliner/model-dir.js';
+import { loadModelText } from '../src/gliner/model-text.js';
 import type { Entity } from '../src/core/types.js';
 import { InferencePool, type BatchStats } from '../src/inference/pool.js';
 
@@ -82,7 +83,7 @@ async function runEngine(): Promise<Result> {
     r.windows = out.reduce((s, o) => s + o.windows, 0);
   }
   // Sequence tokens over all windows ([CLS] + prompt + text + [SEP]), for the FLOP estimate.
-  const pre = engine.preprocessor;
+  const pre = loadModelText(a.model!, { variant: a.variant! }).preprocessor;
   const prompt = pre.prompt(labels);
   const limits = pre.limits(prompt, window ?? {});
   for (const t of texts) {

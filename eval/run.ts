@@ -11,7 +11,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { GlinerEngine } from '../src/gliner/engine.js';
+import { GlinerEngine } from '../src/inference/engine.js';
 import type { WindowOptions } from '../src/core/types.js';
 import { splitWords } from '../src/gliner/words.js';
 import { DEV_SET, TEST_SETS, loadSet, type EvalSet } from './datasets.js';

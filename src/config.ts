@@ -40,9 +40,12 @@ const InferenceSchema = z
   .object({
     executionProvider: z.enum(['cpu', 'cuda']).default('cpu'),
     cudaDeviceId: int(0).default(0),
-    /** Worker threads, each with its own tokenizer and ONNX session. */
-    workers: int(1).default(1),
-    /** ORT intra-op threads per worker; 0 = cores ÷ workers. */
+    /**
+     * Worker threads, each with its own tokenizer and ONNX session. 0 runs inference on the
+     * calling thread (one session; tokenization on the event loop): for `extract` and tools.
+     */
+    workers: int(0).default(1),
+    /** ORT intra-op threads per worker; 0 = cores ÷ workers (all cores when workers is 0). */
     intraOpThreads: int(0).default(0),
     interOpThreads: int(1).default(1),
     labels: csv.default([...DEFAULT_LABELS]),

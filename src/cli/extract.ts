@@ -6,9 +6,11 @@ import { loadConfig } from '../config-load.js';
 import type { Config } from '../config.js';
 import { buildEnrichedArticle } from '../enriched.js';
 import { EnricherError, toEnricherError, type ErrorCode } from '../errors.js';
-import { GlinerEngine } from '../gliner/engine.js';
+import type { EntityExtractor } from '../core/extraction.js';
+import type { BatchTiming } from '../gliner/runner.js';
+import { createExtractor } from '../inference/create-extractor.js';
 import { preflightModel } from '../inference/model-settings.js';
-import { decodeOptions, engineOptions, windowOptions } from '../inference/options.js';
+import { decodeOptions, windowOptions } from '../inference/options.js';
 import { createLogger, type Logger } from '../logger.js';
 import { labelsFor } from '../pipeline/article-processor.js';
 import { PER_MESSAGE_CODES } from '../pipeline/fate.js';
@@ -61,11 +63,19 @@ export async function extractCommand(argv: string[]): Promise<number> {
   logger.debug({ window }, 'model settings checked');
   const output: Writable = typeof flags.values.output === 'string' ? await openOutput(flags.values.output, '--output') : process.stdout;
 
-  const engine = await GlinerEngine.load(config.model.dir, engineOptions(config));
-  logger.info({ model: engine.model }, 'model loaded');
+  // The service's extractor, as configured (INFERENCE_WORKERS threads; 0 = this thread).
+  const timing: BatchTiming = { encodeMs: 0, runMs: 0, decodeMs: 0 };
+  const engine = await createExtractor(config, logger, {
+    onBatch: (b) => {
+      timing.encodeMs += b.encodeMs;
+      timing.runMs += b.runMs;
+      timing.decodeMs += b.decodeMs;
+    },
+  });
   let stats: ExtractStats;
   try {
     stats = await runExtract(engine, config, input, output, chunk, logger);
+    logger.debug({ timing }, 'stage times (ms)');
     logger.info({ ...stats, wordsPerSecond: Math.round(stats.words / stats.seconds) }, 'extract finished');
   } finally {
     await engine.close();
@@ -80,7 +90,7 @@ export async function extractCommand(argv: string[]): Promise<number> {
 
 /** The loop, separated from argument handling for tests. `input` is JSONL bytes. */
 export async function runExtract(
-  engine: GlinerEngine,
+  engine: EntityExtractor,
   config: Readonly<Config>,
   input: AsyncIterable<Buffer | string>,
   output: Writable,
@@ -121,13 +131,16 @@ export async function runExtract(
   }
   if (pending.length > 0) await flush();
   stats.seconds = (performance.now() - t0) / 1000;
-  logger.debug({ timing: engine.timing }, 'stage times (ms)');
   return stats;
 }
 
-/** Enriches a chunk: articles sharing a label set go through one `predict` call. */
+/**
+ * Enriches a chunk: every article is one extractor request, as a Kafka message is in the
+ * service; they run concurrently, so windows of articles with the same labels share batches.
+ * Results are written in input order.
+ */
 async function enrichChunk(
-  engine: GlinerEngine,
+  engine: EntityExtractor,
   config: Readonly<Config>,
   batch: readonly LineArticle[],
   reportError: (line: number, err: unknown) => void,
@@ -135,50 +148,42 @@ async function enrichChunk(
 ): Promise<string[]> {
   const decode = decodeOptions(config);
   const window = windowOptions(config);
-  const out = new Array<string | undefined>(batch.length);
-  const groups = new Map<string, number[]>();
-  batch.forEach((b, i) => {
-    const labels = labelsFor(b.article, config);
-    const key = JSON.stringify(labels);
-    groups.set(key, [...(groups.get(key) ?? []), i]);
-  });
-  for (const [key, members] of groups) {
-    const labels = JSON.parse(key) as string[];
-    const texts = members.flatMap((i) => batch[i]!.article.fields.map((f) => f.text));
-    const t0 = performance.now();
-    let results;
+  const settled = await Promise.allSettled(
+    batch.map(async ({ article }) => {
+      const labels = labelsFor(article, config);
+      const t0 = performance.now();
+      const fields = await engine.extract({ fields: article.fields, labels, decode, window, mergeAdjacent: config.inference.mergeAdjacent });
+      return { labels, fields, durationMs: performance.now() - t0 };
+    }),
+  );
+  const out: string[] = [];
+  settled.forEach((result, i) => {
+    const { article, line } = batch[i]!;
+    if (result.status === 'rejected') {
+      // A problem of this message (its labels, its text) fails it only; anything else (the
+      // model, the options) fails the run, as it would stop the service.
+      if (!PER_MESSAGE_CODES.has(toEnricherError(result.reason, 'INFERENCE_FAILED').code)) throw result.reason;
+      reportError(line, result.reason);
+      return;
+    }
+    const { labels, fields, durationMs } = result.value;
     try {
-      results = await engine.predict(texts, { ...decode, labels, window, mergeAdjacent: config.inference.mergeAdjacent });
+      const enriched = buildEnrichedArticle(article, fields, {
+        model: engine.model,
+        labels,
+        decode,
+        durationMs,
+        processedAt: new Date(),
+        version: ENRICHER_VERSION,
+      });
+      out.push(`${JSON.stringify(enriched)}\n`);
+      stats.entities += enriched.entities.length;
     } catch (err) {
-      // A problem of these messages (their labels, their text) fails them only; anything
-      // else (the model, the options) fails the run, as it would stop the service.
-      if (!PER_MESSAGE_CODES.has(toEnricherError(err, 'INFERENCE_FAILED').code)) throw err;
-      for (const i of members) reportError(batch[i]!.line, err);
-      continue;
+      reportError(line, new EnricherError('OUTPUT_INVALID', `enriched article cannot be serialised: ${(err as Error).message}`, { cause: err }));
+      return;
     }
-    const durationMs = performance.now() - t0;
-    let r = 0;
-    for (const i of members) {
-      const { article, line } = batch[i]!;
-      const fields = article.fields.map((f) => ({ field: f.field, ...results[r++]! }));
-      try {
-        const enriched = buildEnrichedArticle(article, fields, {
-          model: engine.model,
-          labels,
-          decode,
-          durationMs,
-          processedAt: new Date(),
-          version: ENRICHER_VERSION,
-        });
-        out[i] = `${JSON.stringify(enriched)}\n`;
-        stats.entities += enriched.entities.length;
-      } catch (err) {
-        reportError(line, new EnricherError('OUTPUT_INVALID', `enriched article cannot be serialised: ${(err as Error).message}`, { cause: err }));
-        continue;
-      }
-      stats.enriched += 1;
-      stats.words += fields.reduce((a, f) => a + f.words, 0);
-    }
-  }
-  return out.filter((s): s is string => s !== undefined);
+    stats.enriched += 1;
+    stats.words += fields.reduce((a, f) => a + f.words, 0);
+  });
+  return out;
 }

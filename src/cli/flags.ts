@@ -19,7 +19,7 @@ export const COMMON_FLAGS = {
   'window-max-tokens': { type: 'string', path: 'inference.windowMaxTokens', help: 'encoder sub-token budget per window' },
   'execution-provider': { type: 'string', path: 'inference.executionProvider', help: 'cpu | cuda' },
   'device-id': { type: 'string', path: 'inference.cudaDeviceId', help: 'CUDA device ordinal' },
-  workers: { type: 'string', path: 'inference.workers', help: 'inference worker threads' },
+  workers: { type: 'string', path: 'inference.workers', help: 'inference worker threads (0: on the calling thread)' },
   threads: { type: 'string', path: 'inference.intraOpThreads', help: 'ONNX Runtime threads per worker (0 = auto)' },
   'batch-size': { type: 'string', path: 'inference.batchMaxItems', help: 'windows per inference batch' },
   'batch-tokens': { type: 'string', path: 'inference.batchMaxTokens', help: 'padded sub-tokens per inference batch' },

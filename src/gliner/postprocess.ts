@@ -1,5 +1,25 @@
 import type { WordSpan } from '../core/spans.js';
-import type { Entity } from '../core/types.js';
+import type { DecodeOptions, Entity } from '../core/types.js';
+import { mergeWindowSpans } from '../longtext/merge.js';
+import type { PreparedText } from './preprocess.js';
+
+/**
+ * The one way a text's decoded windows become its entities: window spans merged into text
+ * words (`mergeWindowSpans`), words into UTF-16 offsets (`toEntities`), then the optional
+ * adjacent-entity merge.
+ */
+export function textEntities(
+  text: string,
+  prepared: Pick<PreparedText, 'starts' | 'ends' | 'windows'>,
+  perWindow: readonly (readonly WordSpan[])[],
+  labels: readonly string[],
+  decode: Pick<DecodeOptions, 'flatNer' | 'multiLabel'>,
+  adjacent = false,
+): Entity[] {
+  const merged = mergeWindowSpans(perWindow, prepared.windows, decode.flatNer, decode.multiLabel);
+  const entities = toEntities(text, prepared.starts, prepared.ends, merged, labels);
+  return adjacent ? mergeAdjacent(text, entities) : entities;
+}
 
 /**
  * Word spans → entities with UTF-16 offsets into `text` (start of the first word,

@@ -3,7 +3,7 @@ import { EnricherError } from '../errors.js';
 import { resolveModelFiles, sha256File } from '../gliner/model-dir.js';
 import type { Logger } from '../logger.js';
 import type { EntityExtractor } from '../core/extraction.js';
-import { batchMaxItems, engineOptions } from './options.js';
+import { engineOptions } from './options.js';
 import { InferencePool, type BatchStats } from './pool.js';
 
 export interface ExtractorHooks {
@@ -26,8 +26,8 @@ export async function createExtractor(config: Readonly<Config>, logger: Logger, 
     load: { ...load, sha256 },
     workers: config.inference.workers,
     batcher: {
-      maxItems: maxBatchSize ?? batchMaxItems(config),
-      maxTokens: maxBatchTokens ?? config.inference.batchMaxTokens,
+      maxItems: maxBatchSize,
+      maxTokens: maxBatchTokens,
       maxWaitMs: config.inference.batchMaxWaitMs,
     },
     logger,

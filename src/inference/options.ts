@@ -1,12 +1,12 @@
 import { availableParallelism } from 'node:os';
 import type { Config } from '../config.js';
-import type { EngineOptions } from '../gliner/engine.js';
+import type { LoadOptions } from '../gliner/model.js';
 import type { DecodeOptions, WindowOptions } from '../core/types.js';
 
 /** ORT threads per worker: the configured value, or the cores shared evenly by the workers. */
 export function intraOpThreads(config: Readonly<Config>): number {
   const { intraOpThreads: t, workers } = config.inference;
-  return t > 0 ? t : Math.max(1, Math.floor(availableParallelism() / workers));
+  return t > 0 ? t : Math.max(1, Math.floor(availableParallelism() / Math.max(1, workers)));
 }
 
 /** Windows per batch: the configured value, else what measured best for the execution provider. */
@@ -14,8 +14,8 @@ export function batchMaxItems(config: Readonly<Config>): number {
   return config.inference.batchMaxItems ?? (config.inference.executionProvider === 'cuda' ? 32 : 1);
 }
 
-/** Engine (model + session + batching) options from the configuration. */
-export function engineOptions(config: Readonly<Config>): EngineOptions {
+/** Model loading and batching options from the configuration. */
+export function engineOptions(config: Readonly<Config>): LoadOptions & { maxBatchSize: number; maxBatchTokens: number } {
   const inf = config.inference;
   return {
     variant: config.model.variant,

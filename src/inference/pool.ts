@@ -1,19 +1,21 @@
-import { EnricherError, type ErrorCode } from '../errors.js';
-import type { WordSpan } from '../core/spans.js';
-import type { LoadOptions } from '../gliner/model.js';
-import { mergeAdjacent, toEntities } from '../gliner/postprocess.js';
-import type { DecodeOptions, ModelInfo } from '../core/types.js';
-import type { Logger } from '../logger.js';
-import { mergeWindowSpans } from '../longtext/merge.js';
-import { DynamicBatcher, type BatcherLimits, type QueuedItem } from './batcher.js';
+import { validateDecode } from '../core/defaults.js';
 import type { EntityExtractor, ExtractionRequest, FieldEntities } from '../core/extraction.js';
-import type { FromWorker, WirePrepared, WireSpans } from './protocol.js';
+import type { WordSpan } from '../core/spans.js';
+import type { DecodeOptions, ModelInfo } from '../core/types.js';
+import { EnricherError, isEnricherError, type ErrorCode } from '../errors.js';
+import type { LoadOptions } from '../gliner/model.js';
+import { textEntities } from '../gliner/postprocess.js';
+import type { Logger } from '../logger.js';
+import { DynamicBatcher, type BatcherLimits, type QueuedItem } from './batcher.js';
+import { LocalSlot } from './local-slot.js';
+import type { FromWorker, ToWorker, WirePrepared, WireSpans } from './protocol.js';
 import { WorkerSlot } from './worker-slot.js';
 
 export interface PoolOptions {
   modelDir: string;
   /** Load options for every worker; `sha256` should be set (computed once by the caller). */
   load: LoadOptions;
+  /** Worker threads; 0 runs inference on the calling thread (one in-process slot). */
   workers: number;
   batcher: BatcherLimits;
   logger: Logger;
@@ -47,18 +49,20 @@ interface RequestState {
   cleanup: () => void;
 }
 
+/** A window waiting for (or in) a batch: which article, field and window; its ids stay in `prepared`. */
 interface WindowRef {
   req: RequestState;
   field: number;
   window: number;
-  ids: Int32Array;
-  counts: Int32Array;
   isolated: boolean;
 }
 
+/** A worker thread or the in-process slot: the same requests, replies and bookkeeping. */
+type Slot = WorkerSlot | LocalSlot;
+
 type Job =
-  | { kind: 'prepare'; slot: WorkerSlot; req: RequestState; attempts: number }
-  | { kind: 'infer'; slot: WorkerSlot; items: QueuedItem<WindowRef>[]; sentAt: number };
+  | { kind: 'prepare'; slot: Slot; req: RequestState; attempts: number }
+  | { kind: 'infer'; slot: Slot; items: QueuedItem<WindowRef>[]; sentAt: number };
 
 /** Attempts of one prepare job before its input is blamed for the crashes. */
 const MAX_PREPARE_ATTEMPTS = 2;
@@ -75,8 +79,8 @@ const RESPAWN_DELAY_MS = [100, 1000, 5000, 30_000];
  * worker on its own fails its article with INFERENCE_FAILED (non-retriable).
  */
 export class InferencePool implements EntityExtractor {
-  private readonly slots: WorkerSlot[] = [];
-  private readonly ready = new Set<WorkerSlot>();
+  private readonly slots: Slot[] = [];
+  private readonly ready = new Set<Slot>();
   private readonly jobs = new Map<number, Job>();
   private readonly waitingPrepare: Array<{ req: RequestState; attempts: number }> = [];
   private readonly batcher: DynamicBatcher<WindowRef>;
@@ -97,7 +101,7 @@ export class InferencePool implements EntityExtractor {
   static async start(options: PoolOptions): Promise<InferencePool> {
     const pool = new InferencePool(options);
     try {
-      await Promise.all(Array.from({ length: options.workers }, (_, i) => pool.spawn(i)));
+      await Promise.all(Array.from({ length: Math.max(1, options.workers) }, (_, i) => pool.spawn(i)));
     } catch (err) {
       await pool.close();
       throw err;
@@ -122,12 +126,18 @@ export class InferencePool implements EntityExtractor {
 
   extract(request: ExtractionRequest, signal?: AbortSignal): Promise<FieldEntities[]> {
     if (this.closing) return Promise.reject(new EnricherError('POOL_CLOSED', 'inference pool is closed'));
+    let decode: DecodeOptions;
+    try {
+      decode = validateDecode(request.decode);
+    } catch (err) {
+      return Promise.reject(isEnricherError(err) ? err : new EnricherError('OPTIONS_INVALID', String(err)));
+    }
     return new Promise<FieldEntities[]>((resolve, reject) => {
       const onAbort = (): void => this.fail(req, new EnricherError('ABORTED', 'extraction aborted'));
       const req: RequestState = {
         request,
         labels: [...new Set(request.labels)],
-        decode: request.decode,
+        decode,
         prepared: [],
         perWindow: [],
         pending: 0,
@@ -143,12 +153,12 @@ export class InferencePool implements EntityExtractor {
   }
 
   private async spawn(index: number, attempt = 0): Promise<void> {
-    const slot = new WorkerSlot(
-      index,
-      { modelDir: this.options.modelDir, load: this.options.load },
-      (s, m) => this.onMessage(s, m),
-      (s, reason) => this.onExit(s, reason),
-    );
+    const init = { modelDir: this.options.modelDir, load: this.options.load };
+    const onMessage = (s: Slot, m: FromWorker): void => this.onMessage(s, m);
+    const slot: Slot =
+      this.options.workers === 0
+        ? new LocalSlot(index, init, onMessage)
+        : new WorkerSlot(index, init, onMessage, (s, reason) => this.onExit(s, reason));
     this.slots[index] = slot;
     try {
       const info = await slot.ready;
@@ -166,8 +176,8 @@ export class InferencePool implements EntityExtractor {
     this.pump();
   }
 
-  private pickSlot(): WorkerSlot | undefined {
-    let best: WorkerSlot | undefined;
+  private pickSlot(): Slot | undefined {
+    let best: Slot | undefined;
     for (const s of this.ready) {
       const load = s.outstanding + (s.inferring ? 1 : 0);
       if (best === undefined || load < best.outstanding + (best.inferring ? 1 : 0)) best = s;
@@ -193,7 +203,7 @@ export class InferencePool implements EntityExtractor {
     for (const w of waiting) if (!w.req.settled) this.dispatchPrepare(w.req, w.attempts);
   }
 
-  private onMessage(slot: WorkerSlot, msg: FromWorker): void {
+  private onMessage(slot: Slot, msg: FromWorker): void {
     if (msg.type === 'ready' || msg.type === 'init-failed') return;
     const job = this.jobs.get(msg.id);
     if (job === undefined) return;
@@ -219,15 +229,12 @@ export class InferencePool implements EntityExtractor {
     const now = performance.now();
     texts.forEach((t, field) =>
       t.windows.forEach((w, window) => {
-        // Copies: a view would carry (and clone) the article's whole buffer to the worker.
-        const ids = t.ids.slice(t.tokenStart[w.start], t.tokenStart[w.end]);
-        const counts = t.counts.slice(w.start, w.end);
         req.pending++;
         this.batcher.push({
           key,
-          seqLen: ids.length + promptLength + 2,
+          seqLen: t.tokenStart[w.end]! - t.tokenStart[w.start]! + promptLength + 2,
           enqueuedAt: now,
-          payload: { req, field, window, ids, counts, isolated: false },
+          payload: { req, field, window, isolated: false },
         });
       }),
     );
@@ -271,11 +278,9 @@ export class InferencePool implements EntityExtractor {
   private finish(req: RequestState): void {
     const { request, decode } = req;
     const out: FieldEntities[] = req.prepared.map((p, f) => {
-      const text = request.fields[f]!.text;
-      const merged = mergeWindowSpans(req.perWindow[f]!, p.windows, decode.flatNer, decode.multiLabel);
-      let entities = toEntities(text, p.starts, p.ends, merged, req.labels);
-      if (request.mergeAdjacent === true) entities = mergeAdjacent(text, entities);
-      return { field: request.fields[f]!.field, entities, windows: p.windows.length, words: p.counts.length };
+      const { field, text } = request.fields[f]!;
+      const entities = textEntities(text, p, req.perWindow[f]!, req.labels, decode, request.mergeAdjacent === true);
+      return { field, entities, windows: p.windows.length, words: p.counts.length };
     });
     req.settled = true;
     req.cleanup();
@@ -290,7 +295,7 @@ export class InferencePool implements EntityExtractor {
     req.reject(err);
   }
 
-  private onExit(slot: WorkerSlot, reason: EnricherError): void {
+  private onExit(slot: Slot, reason: EnricherError): void {
     this.ready.delete(slot);
     const orphaned = [...this.jobs].filter(([, j]) => j.slot === slot);
     for (const [id, job] of orphaned) {
@@ -327,10 +332,7 @@ export class InferencePool implements EntityExtractor {
       this.jobs.set(id, { kind: 'infer', slot, items: live, sentAt: performance.now() });
       slot.inferring = true;
       slot.outstanding++;
-      const first = live[0]!.payload.req;
-      slot.send(
-        { type: 'infer', id, labels: first.labels, decode: first.decode, ids: live.map((i) => i.payload.ids), counts: live.map((i) => i.payload.counts) },
-      );
+      slot.send(...inferMessage(id, live));
     }
   }
 
@@ -350,4 +352,23 @@ export class InferencePool implements EntityExtractor {
     })();
     return this.closing;
   }
+}
+
+/**
+ * The `infer` request of a batch. Each window's ids and word counts are copied out of its
+ * article's buffers once, here, and those copies are transferred to the worker (not cloned);
+ * a retried window is copied again from the article, which the main thread keeps.
+ */
+function inferMessage(id: number, items: readonly QueuedItem<WindowRef>[]): [ToWorker, ArrayBuffer[]] {
+  const ids: Int32Array[] = [];
+  const counts: Int32Array[] = [];
+  for (const { payload } of items) {
+    const t = payload.req.prepared[payload.field]!;
+    const w = t.windows[payload.window]!;
+    ids.push(t.ids.slice(t.tokenStart[w.start], t.tokenStart[w.end]));
+    counts.push(t.counts.slice(w.start, w.end));
+  }
+  const { labels, decode } = items[0]!.payload.req;
+  const transfer = [...ids, ...counts].map((a) => a.buffer as ArrayBuffer);
+  return [{ type: 'infer', id, labels, decode, ids, counts }, transfer];
 }

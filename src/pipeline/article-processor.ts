@@ -11,7 +11,7 @@ import { classifyFailure, type Fate } from './fate.js';
 import type { Outcome } from './lane.js';
 import type { Limiter } from './limiter.js';
 import type { PipelineMetrics } from './metrics.js';
-import { fits, outputRecord } from './records.js';
+import { fits, outputRecord, type OutRecord } from './records.js';
 
 /** Longest article id, in UTF-8 bytes (Elasticsearch's `_id` limit). */
 export const MAX_ID_BYTES = 512;
@@ -109,8 +109,9 @@ export class ArticleProcessor {
       return { kind: 'dead', error, articleId: article.id };
     }
     const bytes = Buffer.byteLength(json, 'utf8');
+    let record: OutRecord | undefined;
     if (config.kafka.outputTopic !== '') {
-      const record = outputRecord(article.id, json, extractor.model, version);
+      record = outputRecord(article.id, json, extractor.model, version);
       if (!fits(record, config.kafka.maxMessageBytes)) {
         const error = new EnricherError(
           'OUTPUT_TOO_LARGE',
@@ -120,7 +121,7 @@ export class ArticleProcessor {
         return { kind: 'dead', error, articleId: article.id };
       }
     }
-    return { kind: 'enriched', id: article.id, json, bytes };
+    return { kind: 'enriched', id: article.id, json, bytes, record };
   }
 
   private async extract(

@@ -38,7 +38,7 @@ const COMMIT_INTERVAL_MS = 5_000;
 /** Extractor calls in flight when `inference.concurrency` is 0 (auto). */
 export function effectiveConcurrency(config: Readonly<Config>): number {
   const c = config.inference.concurrency;
-  return c > 0 ? c : Math.max(4, config.inference.workers * batchMaxItems(config) * 2);
+  return c > 0 ? c : Math.max(4, Math.max(1, config.inference.workers) * batchMaxItems(config) * 2);
 }
 
 /**
@@ -91,8 +91,6 @@ export class Pipeline implements SourceHandler {
       maxMessageBytes: config.kafka.maxMessageBytes,
       exactlyOnce: config.kafka.exactlyOnce,
       versionEpoch: config.elasticsearch.versionEpoch,
-      model: o.extractor.model,
-      version: o.version,
       metrics: o.metrics,
       log: this.log,
       restartLane: (lane, err) => this.restartLane(lane, err),

@@ -1,11 +1,10 @@
-import type { ModelInfo } from '../core/types.js';
 import type { Logger } from '../logger.js';
 import { documentVersion } from './es-items.js';
 import type { EsDocument, EsSink } from './es-sink.js';
 import type { KafkaSink, TopicRecord } from './kafka-sink.js';
 import type { Entry, PartitionLane } from './lane.js';
 import type { PipelineMetrics } from './metrics.js';
-import { deadLetterRecord, outputRecord } from './records.js';
+import { deadLetterRecord } from './records.js';
 
 export interface SinkRoundDeps {
   readonly es: EsSink;
@@ -17,8 +16,6 @@ export interface SinkRoundDeps {
   readonly maxMessageBytes: number;
   readonly exactlyOnce: boolean;
   readonly versionEpoch: number;
-  readonly model: ModelInfo;
-  readonly version: string;
   readonly metrics: PipelineMetrics;
   readonly log: Logger;
   /** Exactly-once: a lane's transaction failed; restart its partition from the committed offset. */
@@ -41,7 +38,8 @@ function recordsOf(entries: readonly Entry[], deps: SinkRoundDeps, failedAt: Dat
     const o = e.outcome!;
     if (o.kind === 'enriched') {
       if (deps.outputTopic === '') continue;
-      const record = outputRecord(o.id, o.json, deps.model, deps.version);
+      const { record } = o;
+      if (record === undefined) throw new Error(`bug: article ${o.id} reached the sinks without its output record`);
       out.push({ topic: deps.outputTopic, record, bytes: record.bytes });
     } else {
       const record = deadLetterRecord({

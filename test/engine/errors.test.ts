@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isEnricherError, type ErrorCode } from '../../src/errors.js';
-import { GlinerEngine } from '../../src/gliner/engine.js';
+import { GlinerEngine } from '../../src/inference/engine.js';
 import { FIXTURES } from '../helpers/golden.js';
 
 const MODEL = `${FIXTURES}models/tiny-span`;

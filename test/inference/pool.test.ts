@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isEnricherError } from '../../src/errors.js';
-import { GlinerEngine } from '../../src/gliner/engine.js';
+import { GlinerEngine } from '../../src/inference/engine.js';
 import { sha256File } from '../../src/gliner/model-dir.js';
 import type { ExtractionRequest } from '../../src/core/extraction.js';
 import { InferencePool, type BatchStats } from '../../src/inference/pool.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GlinerEngine } from '../../src/gliner/engine.js';
+import { GlinerEngine } from '../../src/inference/engine.js';
 import { loadModel, type LoadedModel } from '../../src/gliner/model.js';
 import type { WindowOptions } from '../../src/core/types.js';
 import { FIXTURES } from '../helpers/golden.js';

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GlinerEngine } from '../../src/gliner/engine.js';
+import { GlinerEngine } from '../../src/inference/engine.js';
 import { encodeBatch } from '../../src/gliner/encode.js';
 import { loadModel, type LoadedModel } from '../../src/gliner/model.js';
 import { windowInput } from '../../src/gliner/preprocess.js';

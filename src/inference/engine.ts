@@ -1,0 +1,87 @@
+import { pino } from 'pino';
+import type { EntityExtractor, ExtractionRequest, FieldEntities } from '../core/extraction.js';
+import type { ModelInfo, PredictOptions, TextResult } from '../core/types.js';
+import { DEFAULT_DECODE } from '../core/defaults.js';
+import { EnricherError } from '../errors.js';
+import type { LoadOptions } from '../gliner/model.js';
+import type { BatchTiming } from '../gliner/runner.js';
+import type { Logger } from '../logger.js';
+import { InferencePool } from './pool.js';
+
+export interface EngineOptions extends Omit<LoadOptions, 'executionProvider'> {
+  /** @defaultValue 'cpu' */
+  executionProvider?: LoadOptions['executionProvider'];
+  /** Windows per batch. @defaultValue 8 */
+  maxBatchSize?: number;
+  /** Padded sub-tokens per batch (rows × longest row). @defaultValue 8192 */
+  maxBatchTokens?: number;
+  /** Worker threads; 0 (the default) runs on the calling thread. */
+  workers?: number;
+  /** Where the pool logs (worker deaths, failed batches). @defaultValue silent */
+  logger?: Logger;
+}
+
+/**
+ * The GLiNER engine as a library: reference-identical results for texts within the model's
+ * limits, long texts by overlapping windows. A thin face on the one inference path, the
+ * `InferencePool` the service runs (in-process by default: `workers` 0), so a result here is
+ * a result there.
+ */
+export class GlinerEngine implements EntityExtractor {
+  /** Accumulated stage times since load (ms). */
+  readonly timing: BatchTiming = { encodeMs: 0, runMs: 0, decodeMs: 0 };
+
+  private constructor(private readonly pool: InferencePool) {}
+
+  static async load(dir: string, options: EngineOptions = {}): Promise<GlinerEngine> {
+    const { maxBatchSize = 8, maxBatchTokens = 8192, workers = 0, logger, executionProvider = 'cpu', ...rest } = options;
+    const load: LoadOptions = { ...rest, executionProvider };
+    if (!(maxBatchSize >= 1) || !(maxBatchTokens >= 1)) {
+      throw new EnricherError('OPTIONS_INVALID', 'maxBatchSize and maxBatchTokens must be ≥ 1');
+    }
+    let engine: GlinerEngine | undefined;
+    const pool = await InferencePool.start({
+      modelDir: dir,
+      load,
+      workers,
+      // No waiting for companions: one call's windows are all queued before the first batch goes.
+      batcher: { maxItems: maxBatchSize, maxTokens: maxBatchTokens, maxWaitMs: 0 },
+      logger: logger ?? pino({ level: 'silent' }),
+      onBatch: (b) => {
+        if (engine === undefined) return;
+        engine.timing.encodeMs += b.encodeMs;
+        engine.timing.runMs += b.runMs;
+        engine.timing.decodeMs += b.decodeMs;
+      },
+    });
+    engine = new GlinerEngine(pool);
+    return engine;
+  }
+
+  get model(): ModelInfo {
+    return this.pool.model;
+  }
+
+  /** Entities of each text, in input order (one request: the texts' windows share batches). */
+  async predict(texts: readonly string[], options: PredictOptions): Promise<TextResult[]> {
+    const { labels, window, mergeAdjacent, ...decode } = options;
+    const fields = await this.extract({
+      fields: texts.map((text, i) => ({ field: String(i), text })),
+      labels,
+      decode: { ...DEFAULT_DECODE, ...decode },
+      ...(window ? { window } : {}),
+      ...(mergeAdjacent !== undefined ? { mergeAdjacent } : {}),
+    });
+    return fields.map(({ entities, windows, words }) => ({ entities, windows, words }));
+  }
+
+  /** EntityExtractor: all fields of an article in one call (their windows share batches). */
+  extract(request: ExtractionRequest, signal?: AbortSignal): Promise<FieldEntities[]> {
+    return this.pool.extract(request, signal);
+  }
+
+  /** Idempotent. */
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}

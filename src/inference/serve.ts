@@ -1,0 +1,70 @@
+import { toEnricherError, type ErrorCode } from '../errors.js';
+import type { WordSpan } from '../core/spans.js';
+import type { LoadedModel } from '../gliner/model.js';
+import type { BatchTiming } from '../gliner/runner.js';
+import type { FromWorker, ToWorker, WireError, WirePrepared, WireSpans } from './protocol.js';
+
+/**
+ * What an inference slot does with a request, wherever it runs: `prepare` (split, tokenize,
+ * plan windows) and `infer` (run one batch, decode). The worker thread (`worker.ts`) and the
+ * in-process slot (`local-slot.ts`) both answer through this one function, so running on the
+ * calling thread or in a pool changes where the work runs, never what it computes.
+ */
+
+/** A reply and the buffers it hands over (transferred across threads, not copied). */
+export interface Reply {
+  msg: FromWorker;
+  transfer: ArrayBuffer[];
+}
+
+export type WorkRequest = Exclude<ToWorker, { type: 'shutdown' }>;
+
+export function wireError(err: unknown, fallback: ErrorCode = 'INFERENCE_FAILED'): WireError {
+  const e = toEnricherError(err, fallback);
+  return { code: e.code, message: e.message };
+}
+
+function flatten(spans: WordSpan[][]): WireSpans {
+  const total = spans.reduce((a, s) => a + s.length, 0);
+  const out: WireSpans = {
+    offsets: new Int32Array(spans.length + 1),
+    words: new Int32Array(total * 2),
+    labels: new Int32Array(total),
+    scores: new Float32Array(total),
+  };
+  let k = 0;
+  spans.forEach((list, i) => {
+    out.offsets[i] = k;
+    for (const s of list) {
+      out.words[2 * k] = s.start;
+      out.words[2 * k + 1] = s.end;
+      out.labels[k] = s.label;
+      out.scores[k] = s.score;
+      k++;
+    }
+  });
+  out.offsets[spans.length] = k;
+  return out;
+}
+
+/** Answers one request; a failure becomes a `failed` reply with its code (never a throw). */
+export async function serve(model: LoadedModel, msg: WorkRequest): Promise<Reply> {
+  try {
+    if (msg.type === 'prepare') {
+      const pre = model.preprocessor;
+      const prompt = pre.prompt(msg.labels);
+      const limits = pre.limits(prompt, msg.window);
+      const texts: WirePrepared[] = msg.texts.map((t) => pre.prepareText(t, limits));
+      const transfer = texts.flatMap((t) => [t.starts.buffer, t.ends.buffer, t.ids.buffer, t.counts.buffer, t.tokenStart.buffer]);
+      return { msg: { type: 'prepared', id: msg.id, texts, promptLength: prompt.ids.length }, transfer: transfer as ArrayBuffer[] };
+    }
+    const prompt = model.preprocessor.prompt(msg.labels);
+    const items = msg.ids.map((ids, i) => ({ ids, counts: msg.counts[i]! }));
+    const timing: BatchTiming = { encodeMs: 0, runMs: 0, decodeMs: 0 };
+    const spans = flatten(await model.runner.run(items, prompt, msg.decode, timing));
+    const transfer = [spans.offsets.buffer, spans.words.buffer, spans.labels.buffer, spans.scores.buffer];
+    return { msg: { type: 'inferred', id: msg.id, spans, ...timing }, transfer: transfer as ArrayBuffer[] };
+  } catch (err) {
+    return { msg: { type: 'failed', id: msg.id, error: wireError(err) }, transfer: [] };
+  }
+}
