@@ -117,6 +117,13 @@ export class EnricherError extends Error {
   }
 }
 
+/** The same error with more context (where in the stream it happened); the original is its cause. */
+export function withContext(err: EnricherError, context: ErrorContext): EnricherError {
+  const out = new EnricherError(err.code, err.message, { cause: err.cause ?? err, context: { ...context, ...err.context } });
+  out.stack = err.stack;
+  return out;
+}
+
 /** Type guard that also narrows on an optional code. */
 export function isEnricherError(err: unknown, code?: ErrorCode): err is EnricherError {
   return err instanceof EnricherError && (code === undefined || err.code === code);

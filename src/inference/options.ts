@@ -14,6 +14,16 @@ export function batchMaxItems(config: Readonly<Config>): number {
   return config.inference.batchMaxItems ?? (config.inference.executionProvider === 'cuda' ? 32 : 1);
 }
 
+/**
+ * ONNX Runtime's own log severity for our log level (ORT writes to stderr itself, outside
+ * pino): `trace` shows its verbose log, `debug` its info and warnings, every other level only
+ * its errors (its load-time warnings about unused initializers in exported GLiNER graphs are
+ * noise to an operator), `silent` only fatal.
+ */
+export function ortLogSeverity(level: Readonly<Config>['logLevel']): 0 | 1 | 2 | 3 | 4 {
+  return level === 'trace' ? 0 : level === 'debug' ? 1 : level === 'silent' || level === 'fatal' ? 4 : 3;
+}
+
 /** Model loading and batching options from the configuration. */
 export function engineOptions(config: Readonly<Config>): LoadOptions & { maxBatchSize: number; maxBatchTokens: number } {
   const inf = config.inference;
@@ -26,6 +36,7 @@ export function engineOptions(config: Readonly<Config>): LoadOptions & { maxBatc
     interOpThreads: inf.interOpThreads,
     graphOptimization: inf.ortGraphOptimization,
     allowSpinning: inf.ortAllowSpinning,
+    logSeverity: ortLogSeverity(config.logLevel),
     maxBatchSize: batchMaxItems(config),
     maxBatchTokens: inf.batchMaxTokens,
   };

@@ -1,7 +1,7 @@
 import { decodeArticle, type Article, type ArticleLimits } from '../article.js';
 import type { Config } from '../config.js';
 import { buildEnrichedArticle } from '../enriched.js';
-import { EnricherError, isEnricherError, toEnricherError } from '../errors.js';
+import { EnricherError, isEnricherError, toEnricherError, withContext, type ErrorContext } from '../errors.js';
 import type { DecodeOptions, WindowOptions } from '../core/types.js';
 import type { EntityExtractor, FieldEntities } from '../core/extraction.js';
 import { decodeOptions, windowOptions } from '../inference/options.js';
@@ -62,26 +62,31 @@ export class ArticleProcessor {
     this.log = options.logger.child({ component: 'processor' });
   }
 
-  async process(key: Buffer | null, value: Buffer | null, signal: AbortSignal): Promise<Outcome> {
+  /**
+   * One message to its outcome. `source` (topic, partition, offset) goes into the context of
+   * the errors and retry logs, so a reader can find the message.
+   */
+  async process(key: Buffer | null, value: Buffer | null, signal: AbortSignal, source: ErrorContext = {}): Promise<Outcome> {
     let article: Article;
     try {
       article = decodeArticle(value === null ? null : new Uint8Array(value.buffer, value.byteOffset, value.length), key?.toString('utf8'), this.limits);
     } catch (err) {
       // Decoding looks at this message only: whatever it throws is the message's fault.
-      return { kind: 'dead', error: toEnricherError(err, 'MESSAGE_SCHEMA') };
+      return { kind: 'dead', error: withContext(toEnricherError(err, 'MESSAGE_SCHEMA'), source) };
     }
     const idBytes = Buffer.byteLength(article.id, 'utf8');
     if (idBytes > MAX_ID_BYTES) {
       // Elasticsearch refuses a whole bulk request over one such id, so it never gets there.
-      return { kind: 'dead', error: new EnricherError('MESSAGE_SCHEMA', `id is ${idBytes} bytes; ids are limited to ${MAX_ID_BYTES} UTF-8 bytes`) };
+      return { kind: 'dead', error: new EnricherError('MESSAGE_SCHEMA', `id is ${idBytes} bytes; ids are limited to ${MAX_ID_BYTES} UTF-8 bytes`, { context: source }) };
     }
     const keyText = key?.toString('utf8');
     if (keyText !== article.id) this.options.metrics.unkeyed.inc();
     const labels = labelsFor(article, this.options.config);
 
     const started = performance.now();
-    const extracted = await this.extract(article, labels, signal);
-    if (!extracted.ok) return { kind: 'dead', error: extracted.error, articleId: article.id };
+    const where: ErrorContext = { ...source, articleId: article.id };
+    const extracted = await this.extract(article, labels, signal, where);
+    if (!extracted.ok) return { kind: 'dead', error: withContext(extracted.error, where), articleId: article.id };
     const results = extracted.results;
     const durationMs = performance.now() - started;
     this.options.metrics.inferenceSeconds.observe(durationMs / 1000);
@@ -104,7 +109,7 @@ export class ArticleProcessor {
       // this catches the rest), it is this message's problem, never the service's.
       const error = new EnricherError('OUTPUT_INVALID', `enriched article cannot be serialised: ${describe(err)}`, {
         cause: err,
-        context: { articleId: article.id },
+        context: where,
       });
       return { kind: 'dead', error, articleId: article.id };
     }
@@ -116,7 +121,7 @@ export class ArticleProcessor {
         const error = new EnricherError(
           'OUTPUT_TOO_LARGE',
           `enriched record is ${record.bytes} bytes, above kafka.maxMessageBytes ${config.kafka.maxMessageBytes}`,
-          { context: { articleId: article.id } },
+          { context: where },
         );
         return { kind: 'dead', error, articleId: article.id };
       }
@@ -128,6 +133,7 @@ export class ArticleProcessor {
     article: Article,
     labels: readonly string[],
     signal: AbortSignal,
+    where: ErrorContext,
   ): Promise<{ ok: true; results: FieldEntities[] } | { ok: false; error: EnricherError }> {
     const { extractor, limiter, config, metrics, backoff } = this.options;
     for (let attempt = 0; ; attempt++) {
@@ -143,10 +149,10 @@ export class ArticleProcessor {
         const aborted = signal.aborted;
         const fate = aborted ? classifyFailure(new EnricherError('ABORTED', 'processing aborted', { cause: err }), attempt) : classifyFailure(err, attempt);
         if (fate.kind === 'dead') return { ok: false, error: fate.error };
-        if (fate.kind === 'abandon' || fate.kind === 'fatal') throw new ProcessingStopped(fate);
+        if (fate.kind === 'abandon' || fate.kind === 'fatal') throw new ProcessingStopped({ ...fate, error: withContext(fate.error, where) });
         metrics.retries.inc({ stage: 'inference', code: fate.error.code });
         const delay = backoffDelay(attempt, backoff);
-        this.log.warn({ code: fate.error.code, message: fate.error.message, articleId: article.id, attempt, retryInMs: delay }, 'inference failed; retrying');
+        this.log.warn({ code: fate.error.code, message: fate.error.message, ...where, attempt, retryInMs: delay }, 'inference failed; retrying');
         try {
           await sleep(delay, signal);
         } catch (e) {

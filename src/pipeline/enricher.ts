@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { Config } from '../config.js';
-import { EnricherError, isEnricherError, toEnricherError } from '../errors.js';
+import { EnricherError, isEnricherError, toEnricherError, withContext } from '../errors.js';
 import type { EntityExtractor } from '../core/extraction.js';
 import { batchMaxItems } from '../inference/options.js';
 import type { Logger } from '../logger.js';
@@ -228,7 +228,8 @@ export class Pipeline implements SourceHandler {
   // ---- processing ---------------------------------------------------------------------------
 
   private startProcessing(entry: Entry): void {
-    this.processor.process(entry.key, entry.value, entry.lane.signal).then(
+    const source = { topic: entry.lane.topic, partition: entry.lane.partition, offset: String(entry.offset) };
+    this.processor.process(entry.key, entry.value, entry.lane.signal, source).then(
       (outcome) => {
         if (entry.lane.revoked) return;
         entry.outcome = outcome;
@@ -238,7 +239,7 @@ export class Pipeline implements SourceHandler {
         if (err instanceof ProcessingStopped && err.fate.kind === 'abandon') return;
         // The processor turns every problem of the message into a `dead` outcome; what reaches
         // here is about the service (model, workers) or a bug, and is reported as such.
-        const error = err instanceof ProcessingStopped ? err.fate.error : toEnricherError(err, 'INTERNAL');
+        const error = err instanceof ProcessingStopped ? err.fate.error : withContext(toEnricherError(err, 'INTERNAL'), source);
         this.fail(error);
       },
     );
