@@ -1,6 +1,7 @@
 import { execSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
+import { cpuInfo, KERNEL_FLAGS } from '../src/cpu-info.js';
 import { agreement, precisionRecall, referenceToUtf16, type AnyEntity } from './compare.js';
 import type { E2eResult } from './e2e.js';
 import { fmt, fmtSpread, rates, spread, type Spread } from './stats.js';
@@ -66,9 +67,9 @@ function texts(path: string): string[] {
 }
 
 function machine(): string {
-  const cpu = execSync("lscpu | sed -n 's/^Model name:\\s*//p'", { encoding: 'utf8' }).trim();
+  const cpu = cpuInfo();
   const kernel = execSync('uname -sr', { encoding: 'utf8' }).trim();
-  return `${cpu}, ${execSync('nproc', { encoding: 'utf8' }).trim()} cores, ${fmt(totalmem() / 2 ** 30)} GiB RAM, ${kernel}, Node.js ${process.version}`;
+  return `${cpu.model} (int8 kernel family ${cpu.family}; flags ${cpu.flags.join(' ') || 'none of ' + KERNEL_FLAGS.join(' ')}), ${execSync('nproc', { encoding: 'utf8' }).trim()} cores, ${fmt(totalmem() / 2 ** 30)} GiB RAM, ${kernel}, Node.js ${process.version}`;
 }
 
 export function writeReport(r: BenchResults, path: string): void {

@@ -4,7 +4,7 @@
  * which replaces only this section (between its markers) and leaves the rest of the file alone.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpuInfo } from '../src/cpu-info.js';
 import { agreement, referenceToUtf16, type AnyEntity } from './compare.js';
 import type { BenchResults, Measurement } from './report.js';
 import { fmt, fmtSpread, rates } from './stats.js';
@@ -31,7 +31,7 @@ export function shippedSection(r: BenchResults, model: string): string {
   L.push(
     `\`${folder}\`: the project's trained GLiNER on all-MiniLM-L6-v2 (6 layers, hidden 384, 34M parameters; quality in EVALUATION.md). ` +
       `Same texts as the head to head (${any?.texts ?? '?'} articles, ${fmt(any?.words ?? 0)} words), same labels and threshold, ${r.threads} threads, ` +
-      `interleaved rounds, on ${cpus()[0]?.model ?? 'this CPU'}. Only the variants present in the folder are measured (the repository ships one).`,
+      `interleaved rounds, on ${cpuInfo().model} (int8 kernel family ${cpuInfo().family}). Only the variants present in the folder are measured (the repository ships one).`,
     '',
   );
   L.push('| engine | variant | batch | words/s | ratio to the reference, same variant | same entities as the reference (batch 1) |', '|---|---|---|---|---|---|');

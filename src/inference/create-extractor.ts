@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import { cpuInfo } from '../cpu-info.js';
 import { EnricherError } from '../errors.js';
 import { resolveModelFiles, sha256File } from '../gliner/model-dir.js';
 import type { Logger } from '../logger.js';
@@ -33,7 +34,7 @@ export async function createExtractor(config: Readonly<Config>, logger: Logger, 
     logger,
     ...(hooks.onBatch ? { onBatch: hooks.onBatch } : {}),
   });
-  logger.info({ model: pool.model, workers: config.inference.workers, intraOpThreads: load.intraOpThreads }, 'model loaded');
+  logger.info({ model: pool.model, workers: config.inference.workers, intraOpThreads: load.intraOpThreads, cpu: cpuInfo() }, 'model loaded');
   return pool;
 }
 
