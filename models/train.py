@@ -40,6 +40,8 @@ HYPER = {
     "logging_steps": 25,
     "eval_steps": 500,
     "threads": 2,
+    "length_batches": 0,
+    "both_p": 0.0,
 }
 """Defaults; each can be overridden on the command line (``--steps 40`` for a smoke run)."""
 
@@ -121,7 +123,9 @@ def main(argv: list[str] | None = None) -> int:
         return sum(len(tokenizer.tokenize(w)) for w in words) <= args.max_subtokens
 
     examples, summary = train_data.build(args.data, args.seed, args.steps * args.batch_size,
-                                         args.long_words, GLINER_CONFIG["max_types"], fits)
+                                         args.long_words, GLINER_CONFIG["max_types"], fits,
+                                         batch_size=args.batch_size if args.length_batches else 0,
+                                         both_p=args.both_p)
     dev = train_data.dev_records(args.data, args.long_words, fits)
     print(f"[train] {len(examples):,} examples = {summary['epochs']} epochs of "
           f"{summary['contexts_per_epoch']:,} contexts; dev {len(dev)} contexts", flush=True)
@@ -170,7 +174,15 @@ def main(argv: list[str] | None = None) -> int:
         report_to="none",
         disable_tqdm=True,
     )
-    trainer = Trainer(
+    class OrderedTrainer(Trainer):
+        """Reads the examples in the order built (length-grouped batches), not a random permutation."""
+
+        def _get_train_sampler(self, *_args, **_kwargs):
+            if not args.length_batches:
+                return super()._get_train_sampler(*_args, **_kwargs)
+            return torch.utils.data.SequentialSampler(self.train_dataset)
+
+    trainer = OrderedTrainer(
         model=model,
         args=training_args,
         train_dataset=examples,

@@ -14,10 +14,19 @@ collator takes: ``{"tokenized_text", "ner", "ner_negatives"}``.
   (about 64 words, what the model sees in most public GLiNER data) and
   window-length contexts (up to ``long_words`` words and a sub-token budget),
   so the model also learns to read the long windows the engine feeds it.
+* **Batches** (optional, ``batch_size`` > 0; off in the shipped recipe). Examples are grouped into batches of similar length (sorted
+  within shuffled blocks of 50 batches, then the batches shuffled), so a
+  batch of short sentences is not padded to one window-length context; the
+  trainer reads them in this order.
 * **Label views.** CrossNER and WNUT use fine labels (politician, band,
   corporation, ...).  Each time an example is drawn, it is shown either with
   its own labels or, with probability ``coarse_p``, with the coarse news labels
   (person / organization / location / event) that its fine labels map to.
+* **Fine and coarse together** (optional, ``both_p``; 0 in the shipped recipe). With probability ``both_p``, a fine-label view
+  also puts the coarse names of its labels in the prompt (``politician`` and
+  ``person``) with the fine one as the gold label: a user who asks for both
+  wants the specific one, and without such draws the model never sees the
+  two side by side and picks the coarse name.
 * **Negatives.** Each draw adds label names the text is not annotated with,
   sampled from the other sets' label lists.  Names that mean the same thing as
   one of the source set's labels (``country`` for a set with ``location``,
@@ -61,6 +70,7 @@ class SourceSpec:
     repeat: int = 1
     coarse_p: float = 0.0
     long_document: bool = False
+    both_p: float = 0.0
 
 
 SOURCES: tuple[SourceSpec, ...] = (
@@ -81,6 +91,7 @@ class Context:
     ner: list[list[Any]]
     source: str
     coarse_p: float
+    both_p: float
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -138,7 +149,7 @@ def contexts_of(record: dict[str, Any], spec: SourceSpec, long_words: int,
     for size in sizes:
         for start, end in chunk(tokens, ner, size, fits):
             spans = [[s - start, e - start, label] for s, e, label in ner if s >= start and e < end]
-            out.append(Context(tokens[start:end], spans, spec.file, spec.coarse_p))
+            out.append(Context(tokens[start:end], spans, spec.file, spec.coarse_p, spec.both_p))
     return out
 
 
@@ -158,18 +169,43 @@ def draw(context: Context, pool: list[str], forbidden: set[str], rng: random.Ran
     coarse = rng.random() < context.coarse_p
     ner = [[s, e, COARSE.get(label, label) if coarse else label] for s, e, label in context.ner]
     positives = sorted({label for _, _, label in ner})
-    room = max(0, max_types - len(positives))
+    # Fine view, both names asked: the coarse family names join the prompt as negatives.
+    both = context.both_p > 0 and not coarse and rng.random() < context.both_p
+    siblings = sorted({COARSE[label] for label in positives if label in COARSE} - set(positives)) if both else []
+    room = max(0, max_types - len(positives) - len(siblings))
     allowed = [label for label in pool if label not in forbidden and label not in positives]
     k = min(room, len(allowed), rng.randint(0, max(1, len(positives)) + 3))
-    if not positives:  # a text without entities still needs a label to say "none of these"
+    if not positives and not siblings:  # a text without entities still needs a label to say "none of these"
         k = max(k, 1)
-    negatives = rng.sample(allowed, k)
+    negatives = siblings + rng.sample(allowed, k)
     return {"tokenized_text": context.tokens, "ner": ner, "ner_negatives": negatives}
 
 
+def length_batches(examples: list[dict[str, Any]], batch_size: int, rng: random.Random,
+                   block: int = 50) -> list[dict[str, Any]]:
+    """Reorder ``examples`` so that each run of ``batch_size`` holds texts of similar length.
+
+    Shuffled blocks of ``block`` batches are sorted by word count and cut into
+    batches; the batches are then shuffled, so the data order stays random
+    while padding to the longest text of a batch wastes little.
+    """
+    size = batch_size * block
+    batches: list[list[dict[str, Any]]] = []
+    for start in range(0, len(examples), size):
+        group = sorted(examples[start:start + size], key=lambda e: len(e["tokenized_text"]))
+        batches.extend(group[i:i + batch_size] for i in range(0, len(group), batch_size))
+    rng.shuffle(batches)
+    return [e for b in batches for e in b]
+
+
 def build(data_dir: Path, seed: int, examples: int, long_words: int, max_types: int,
-          fits: Callable[[list[str]], bool]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """``examples`` training records (epochs over the mix, shuffled, fresh draws), and a summary."""
+          fits: Callable[[list[str]], bool],
+          batch_size: int = 0, both_p: float = 0.0) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """``examples`` training records (epochs over the mix, shuffled, fresh draws), and a summary.
+
+    With ``batch_size`` > 0 the records come in length-grouped batches (``length_batches``);
+    ``both_p`` is the fine-and-coarse draw probability of the sets that have coarse views.
+    """
     rng = random.Random(seed)
     records = {spec.file: read_jsonl(data_dir / spec.file) for spec in SOURCES}
     inventory = label_inventory(records)
@@ -178,6 +214,8 @@ def build(data_dir: Path, seed: int, examples: int, long_words: int, max_types: 
     epoch: list[Context] = []
     per_source: dict[str, int] = {}
     for spec in SOURCES:
+        if both_p > 0 and spec.coarse_p > 0:
+            spec = SourceSpec(spec.file, spec.repeat, spec.coarse_p, spec.long_document, both_p)
         contexts = [c for r in records[spec.file] for c in contexts_of(r, spec, long_words, fits)]
         per_source[spec.file] = len(contexts) * spec.repeat
         epoch.extend(contexts * spec.repeat)
@@ -190,7 +228,11 @@ def build(data_dir: Path, seed: int, examples: int, long_words: int, max_types: 
             c = epoch[i]
             out.append(draw(c, pool, forbidden[c.source], rng, max_types))
         epochs += 1
+    if batch_size > 0:
+        out = length_batches(out, batch_size, rng)
     summary = {
+        "length_grouped_batches": batch_size > 0,
+        "both_p": both_p,
         "contexts_per_epoch": len(epoch),
         "contexts_per_source": per_source,
         "epochs": round(examples / len(epoch), 3),
