@@ -24,8 +24,9 @@ export interface FieldEntities {
 }
 
 /**
- * The seam between the streaming pipeline and inference. Implemented in-process by
- * `GlinerEngine` (CLI, tests) and off the main thread by the worker pool (service).
+ * The seam between the streaming pipeline and inference. Implemented by the one inference
+ * path, `inference/pool.ts#InferencePool` (worker threads, or the calling thread with
+ * `workers` 0), and by `GlinerEngine`, its library face; unit tests use fakes.
  */
 export interface EntityExtractor {
   readonly model: ModelInfo;

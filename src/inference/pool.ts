@@ -69,7 +69,8 @@ const MAX_PREPARE_ATTEMPTS = 2;
 const RESPAWN_DELAY_MS = [100, 1000, 5000, 30_000];
 
 /**
- * Worker-thread inference pool. Each worker owns a tokenizer and an ONNX session. The
+ * The inference pool, the project's one inference path. Each slot (a worker thread, or with
+ * `workers` 0 one slot on the calling thread) owns a tokenizer and an ONNX session. The
  * main thread only routes: articles go to a worker to be split into windows, windows
  * from all articles meet in the dynamic batcher, batches go to idle workers, and the
  * decoded spans are merged back per article here (cheap).
