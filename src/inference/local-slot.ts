@@ -11,7 +11,6 @@ import { serve } from './serve.js';
 export class LocalSlot {
   readonly ready: Promise<ModelInfo>;
   inferring = false;
-  outstanding = 0;
   private readonly model: Promise<LoadedModel>;
   private chain: Promise<void> = Promise.resolve();
   private stopped = false;

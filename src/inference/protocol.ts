@@ -1,7 +1,7 @@
 import type { ErrorCode } from '../errors.js';
 import type { LoadOptions } from '../gliner/model.js';
 import type { PreparedText } from '../gliner/preprocess.js';
-import type { DecodeOptions, ModelInfo, WindowOptions } from '../core/types.js';
+import type { DecodeOptions, ModelInfo } from '../core/types.js';
 
 /**
  * Messages between the pool (main thread) and its workers. Every request carries an
@@ -21,11 +21,10 @@ export interface WireError {
 
 /** Main → worker. */
 export type ToWorker =
-  | { type: 'prepare'; id: number; texts: string[]; labels: string[]; window: Partial<WindowOptions> }
   | { type: 'infer'; id: number; labels: string[]; decode: DecodeOptions; ids: Int32Array[]; counts: Int32Array[] }
   | { type: 'shutdown' };
 
-/** One text as the worker prepared it; its typed arrays travel as transferables. */
+/** One text as the pool prepared it (words, sub-tokens, windows). */
 export type WirePrepared = PreparedText;
 
 /**
@@ -43,6 +42,5 @@ export interface WireSpans {
 export type FromWorker =
   | { type: 'ready'; info: ModelInfo }
   | { type: 'init-failed'; error: WireError }
-  | { type: 'prepared'; id: number; texts: WirePrepared[]; promptLength: number }
   | { type: 'inferred'; id: number; spans: WireSpans; encodeMs: number; runMs: number; decodeMs: number }
   | { type: 'failed'; id: number; error: WireError };

@@ -2,11 +2,11 @@ import { toEnricherError, type ErrorCode } from '../errors.js';
 import type { WordSpan } from '../core/spans.js';
 import type { LoadedModel } from '../gliner/model.js';
 import type { BatchTiming } from '../gliner/runner.js';
-import type { FromWorker, ToWorker, WireError, WirePrepared, WireSpans } from './protocol.js';
+import type { FromWorker, ToWorker, WireError, WireSpans } from './protocol.js';
 
 /**
- * What an inference slot does with a request, wherever it runs: `prepare` (split, tokenize,
- * plan windows) and `infer` (run one batch, decode). The worker thread (`worker.ts`) and the
+ * What an inference slot does with a request, wherever it runs: `infer` (run one batch of
+ * windows, decode). The worker thread (`worker.ts`) and the
  * in-process slot (`local-slot.ts`) both answer through this one function, so running on the
  * calling thread or in a pool changes where the work runs, never what it computes.
  */
@@ -50,14 +50,6 @@ function flatten(spans: WordSpan[][]): WireSpans {
 /** Answers one request; a failure becomes a `failed` reply with its code (never a throw). */
 export async function serve(model: LoadedModel, msg: WorkRequest): Promise<Reply> {
   try {
-    if (msg.type === 'prepare') {
-      const pre = model.preprocessor;
-      const prompt = pre.prompt(msg.labels);
-      const limits = pre.limits(prompt, msg.window);
-      const texts: WirePrepared[] = msg.texts.map((t) => pre.prepareText(t, limits));
-      const transfer = texts.flatMap((t) => [t.starts.buffer, t.ends.buffer, t.ids.buffer, t.counts.buffer, t.tokenStart.buffer]);
-      return { msg: { type: 'prepared', id: msg.id, texts, promptLength: prompt.ids.length }, transfer: transfer as ArrayBuffer[] };
-    }
     const prompt = model.preprocessor.prompt(msg.labels);
     const items = msg.ids.map((ids, i) => ({ ids, counts: msg.counts[i]! }));
     const timing: BatchTiming = { encodeMs: 0, runMs: 0, decodeMs: 0 };

@@ -30,8 +30,6 @@ export class WorkerSlot {
   readonly ready: Promise<ModelInfo>;
   /** An `infer` job is running (ORT runs one batch at a time per session). */
   inferring = false;
-  /** Jobs sent and not yet answered. */
-  outstanding = 0;
   private alive = true;
   private readonly worker: Worker;
 
