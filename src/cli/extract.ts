@@ -7,7 +7,7 @@ import type { Config } from '../config.js';
 import { buildEnrichedArticle } from '../enriched.js';
 import { EnricherError, toEnricherError, type ErrorCode } from '../errors.js';
 import type { EntityExtractor } from '../core/extraction.js';
-import type { BatchTiming } from '../gliner/runner.js';
+import { addTiming, type BatchTiming } from '../gliner/runner.js';
 import { createExtractor } from '../inference/create-extractor.js';
 import { preflightModel } from '../inference/model-settings.js';
 import { decodeOptions, windowOptions } from '../inference/options.js';
@@ -65,13 +65,7 @@ export async function extractCommand(argv: string[]): Promise<number> {
 
   // The service's extractor, as configured (INFERENCE_WORKERS threads; 0 = this thread).
   const timing: BatchTiming = { encodeMs: 0, runMs: 0, decodeMs: 0 };
-  const engine = await createExtractor(config, logger, {
-    onBatch: (b) => {
-      timing.encodeMs += b.encodeMs;
-      timing.runMs += b.runMs;
-      timing.decodeMs += b.decodeMs;
-    },
-  });
+  const engine = await createExtractor(config, logger, { onBatch: (b) => addTiming(timing, b) });
   let stats: ExtractStats;
   try {
     stats = await runExtract(engine, config, input, output, chunk, logger);

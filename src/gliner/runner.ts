@@ -14,6 +14,13 @@ export interface BatchTiming {
   decodeMs: number;
 }
 
+/** Adds one batch's stage times to a running total (the pool's `onBatch` stats carry them). */
+export function addTiming(total: BatchTiming, batch: Readonly<BatchTiming>): void {
+  total.encodeMs += batch.encodeMs;
+  total.runMs += batch.runMs;
+  total.decodeMs += batch.decodeMs;
+}
+
 /**
  * Model-side work of the engine: feeds → ONNX Runtime → per-text spans.
  * One runner per session; batches share one prompt (label set).

@@ -1,10 +1,9 @@
 import { pino } from 'pino';
 import type { EntityExtractor, ExtractionRequest, FieldEntities } from '../core/extraction.js';
 import type { ModelInfo, PredictOptions, TextResult } from '../core/types.js';
-import { DEFAULT_DECODE } from '../core/defaults.js';
 import { EnricherError } from '../errors.js';
 import type { LoadOptions } from '../gliner/model.js';
-import type { BatchTiming } from '../gliner/runner.js';
+import { addTiming, type BatchTiming } from '../gliner/runner.js';
 import type { Logger } from '../logger.js';
 import { InferencePool } from './pool.js';
 
@@ -28,10 +27,11 @@ export interface EngineOptions extends Omit<LoadOptions, 'executionProvider'> {
  * a result there.
  */
 export class GlinerEngine implements EntityExtractor {
-  /** Accumulated stage times since load (ms). */
-  readonly timing: BatchTiming = { encodeMs: 0, runMs: 0, decodeMs: 0 };
-
-  private constructor(private readonly pool: InferencePool) {}
+  private constructor(
+    private readonly pool: InferencePool,
+    /** Accumulated stage times since load (ms). */
+    readonly timing: BatchTiming,
+  ) {}
 
   static async load(dir: string, options: EngineOptions = {}): Promise<GlinerEngine> {
     const { maxBatchSize = 8, maxBatchTokens = 8192, workers = 0, logger, executionProvider = 'cpu', ...rest } = options;
@@ -39,7 +39,7 @@ export class GlinerEngine implements EntityExtractor {
     if (!(maxBatchSize >= 1) || !(maxBatchTokens >= 1)) {
       throw new EnricherError('OPTIONS_INVALID', 'maxBatchSize and maxBatchTokens must be ≥ 1');
     }
-    let engine: GlinerEngine | undefined;
+    const timing: BatchTiming = { encodeMs: 0, runMs: 0, decodeMs: 0 };
     const pool = await InferencePool.start({
       modelDir: dir,
       load,
@@ -47,15 +47,9 @@ export class GlinerEngine implements EntityExtractor {
       // No waiting for companions: one call's windows are all queued before the first batch goes.
       batcher: { maxItems: maxBatchSize, maxTokens: maxBatchTokens, maxWaitMs: 0 },
       logger: logger ?? pino({ level: 'silent' }),
-      onBatch: (b) => {
-        if (engine === undefined) return;
-        engine.timing.encodeMs += b.encodeMs;
-        engine.timing.runMs += b.runMs;
-        engine.timing.decodeMs += b.decodeMs;
-      },
+      onBatch: (b) => addTiming(timing, b),
     });
-    engine = new GlinerEngine(pool);
-    return engine;
+    return new GlinerEngine(pool, timing);
   }
 
   get model(): ModelInfo {
@@ -68,7 +62,7 @@ export class GlinerEngine implements EntityExtractor {
     const fields = await this.extract({
       fields: texts.map((text, i) => ({ field: String(i), text })),
       labels,
-      decode: { ...DEFAULT_DECODE, ...decode },
+      decode, // completed with the defaults and checked by the pool
       ...(window ? { window } : {}),
       ...(mergeAdjacent !== undefined ? { mergeAdjacent } : {}),
     });
