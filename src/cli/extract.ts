@@ -20,7 +20,6 @@ import { byteLines, isBlank, openInput, openOutput } from './byte-lines.js';
 import { EXTRACT_EXIT, EXTRACT_FLAGS, EXTRACT_USAGE } from './extract-usage.js';
 import { parseFlags } from './flags.js';
 
-export { EXTRACT_EXIT };
 
 
 
