@@ -41,6 +41,19 @@ function log(msg: string): void {
 
 type Scored = Span & { score: number };
 
+const VARIANT_FILES = { fp32: 'model.onnx', int8: 'model_int8.onnx' } as const;
+type Variant = keyof typeof VARIANT_FILES;
+const hasVariant = (v: Variant): boolean => existsSync(`${MODEL}/onnx/${VARIANT_FILES[v]}`);
+/**
+ * The variant every system runs on: fp32 when the folder has it (a training output), else
+ * int8 (the shipped folder carries only its int8 file). The int8-vs-fp32 row needs both.
+ */
+function primaryVariant(): Variant {
+  if (hasVariant('fp32')) return 'fp32';
+  if (hasVariant('int8')) return 'int8';
+  throw new Error(`${MODEL} has neither onnx/model.onnx nor onnx/model_int8.onnx`);
+}
+
 /** Ours, in-process, one predict call per group of texts. */
 async function runOurs(engine: GlinerEngine, set: EvalSet, threshold: number, window: Partial<WindowOptions>): Promise<Scored[][]> {
   const out: Scored[][] = [];
@@ -77,7 +90,8 @@ function runReference(sets: readonly EvalSet[], threshold: number): Map<string, 
   const outPath = `${OUT}reference.out.jsonl`;
   const items = sets.flatMap((set) => set.texts.map((t) => JSON.stringify({ id: `${set.file}#${t.id}`, text: t.text, labels: set.labels })));
   writeFileSync(inPath, items.join('\n') + '\n');
-  execFileSync(PY, [`${ROOT}models/eval_reference.py`, '--model', MODEL, '--threshold', String(threshold), '--in', inPath, '--out', outPath], {
+  const file = VARIANT_FILES[primaryVariant()];
+  execFileSync(PY, [`${ROOT}models/eval_reference.py`, '--model', MODEL, '--variant', file, '--threshold', String(threshold), '--in', inPath, '--out', outPath], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const rows = readFileSync(outPath, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as { id: string; entities: Scored[] });
@@ -135,18 +149,20 @@ const describeWindow = (w: TuningRow['window']): string =>
 
 const f1 = (c: Counts): number => scores(c).f1;
 
-async function main(): Promise<void> {
-  if (!existsSync(`${MODEL}/onnx/model.onnx`)) throw new Error(`${MODEL} has no onnx/model.onnx`);
+async function evaluate(): Promise<void> {
+  const variant = primaryVariant();
   if (!existsSync(PY)) {
     log('setting up the reference Python environment (models/setup.sh)');
     execFileSync('bash', [`${ROOT}models/setup.sh`], { stdio: 'inherit' });
   }
   const started = Date.now();
-  const fp32 = await GlinerEngine.load(MODEL, { executionProvider: 'cpu', variant: 'fp32', maxBatchSize: 8 });
-  const int8 = existsSync(`${MODEL}/onnx/model_int8.onnx`)
+  log(`model ${MODEL}: every system runs the ${variant} variant${variant === 'int8' ? ' (no fp32 file here: the int8-vs-fp32 row is left out)' : ''}`);
+  // `main` is the primary variant; `int8` is the extra int8 row, run only beside an fp32 main.
+  const main = await GlinerEngine.load(MODEL, { executionProvider: 'cpu', variant, maxBatchSize: 8 });
+  const int8 = variant === 'fp32' && hasVariant('int8')
     ? await GlinerEngine.load(MODEL, { executionProvider: 'cpu', variant: 'int8', maxBatchSize: 8 })
     : undefined;
-  const tuning = await tune(fp32);
+  const tuning = await tune(main);
   // The dev set's best window setting (highest F1; ties: the earlier, larger-overlap-last grid order).
   const best = tuning.reduce((x, y) => (f1(y.total) > f1(x.total) ? y : x)).window;
   log(`best window setting on dev: ${describeWindow(best)}`);
@@ -157,6 +173,7 @@ async function main(): Promise<void> {
   const testSets = specs.map((spec) => loadSet(DATA, spec, QUICK ? (spec.documents ? 2 : 40) : Infinity));
   const results: EvalResults = {
     model: MODEL.replace(ROOT, ''),
+    variant,
     data: DATA,
     quick: QUICK,
     boundaryWords: BOUNDARY_WORDS,
@@ -181,13 +198,13 @@ async function main(): Promise<void> {
       return pred;
     };
     await run('reference (predict_entities, whole text)', () => runReference([set], low).get(set.file)!);
-    const ours = await run('ours, windows + merge', () => runOurs(fp32, set, low, {}));
+    const ours = await run('ours, windows + merge', () => runOurs(main, set, low, {}));
     if (int8 !== undefined) await run('ours int8, windows + merge', () => runOurs(int8, set, low, {}));
-    if (set.documents) await run(`ours, tuned windows (${describeWindow(best)}, best on dev)`, () => runOurs(fp32, set, low, best));
+    if (set.documents) await run(`ours, tuned windows (${describeWindow(best)}, best on dev)`, () => runOurs(main, set, low, best));
     if (set.documents) {
-      await run('ours, windows not cut at sentence ends', () => runOurs(fp32, set, low, { cutAtSentences: false }));
-      await run(`ours, ${BOUNDARY_WORDS}-word chunks without overlap`, () => runChunked(fp32, set, low, BOUNDARY_WORDS));
-      if (thresholdCheck === undefined) thresholdCheck = sameEntities((await runOurs(fp32, set, 0.5, {})), ours.map((x) => x.filter((e) => e.score > 0.5)));
+      await run('ours, windows not cut at sentence ends', () => runOurs(main, set, low, { cutAtSentences: false }));
+      await run(`ours, ${BOUNDARY_WORDS}-word chunks without overlap`, () => runChunked(main, set, low, BOUNDARY_WORDS));
+      if (thresholdCheck === undefined) thresholdCheck = sameEntities((await runOurs(main, set, 0.5, {})), ours.map((x) => x.filter((e) => e.score > 0.5)));
     }
     sets.push({ name: set.name, file: set.file, texts: set.texts.length, words, labels: set.labels, documents: set.documents, gold: set.texts.reduce((a, t) => a + t.gold.length, 0), systems });
     // Written after every set, so a long run that is stopped still leaves what it measured (marked partial).
@@ -195,7 +212,7 @@ async function main(): Promise<void> {
     results.minutes = (Date.now() - started) / 60000;
     save(results);
   }
-  await fp32.close();
+  await main.close();
   await int8?.close();
   log(`done in ${results.minutes.toFixed(1)} min`);
 }
@@ -207,7 +224,7 @@ function save(results: EvalResults): void {
   else writeEvaluation(results, `${ROOT}EVALUATION.md`);
 }
 
-main().catch((err: unknown) => {
+evaluate().catch((err: unknown) => {
   process.stderr.write(`[eval] ${(err as Error).stack ?? String(err)}\n`);
   process.exit(1);
 });
