@@ -2,14 +2,17 @@ import type { Config } from '../config.js';
 import { cpuInfo } from '../cpu-info.js';
 import { EnricherError } from '../errors.js';
 import { resolveModelFiles, sha256File } from '../gliner/model-dir.js';
+import type { ModelText } from '../gliner/model-text.js';
 import type { Logger } from '../logger.js';
 import type { EntityExtractor } from '../core/extraction.js';
 import { engineOptions } from './options.js';
 import { InferencePool, type BatchStats } from './pool.js';
 
-export interface ExtractorHooks {
+export interface ExtractorOptions {
   /** Called after every inference batch (metrics). */
   onBatch?: (stats: BatchStats) => void;
+  /** The model's tokenizer side from `preflightModel`, so the calling thread loads it once. */
+  text?: ModelText;
 }
 
 /**
@@ -17,7 +20,7 @@ export interface ExtractorHooks {
  * the event loop that serves Kafka heartbeats and probes. Model loading failures
  * surface here, before the service joins its consumer group.
  */
-export async function createExtractor(config: Readonly<Config>, logger: Logger, hooks: ExtractorHooks = {}): Promise<InferencePool> {
+export async function createExtractor(config: Readonly<Config>, logger: Logger, options: ExtractorOptions = {}): Promise<InferencePool> {
   if (config.model.dir === undefined) throw new EnricherError('CONFIG_INVALID', 'model.dir (MODEL_DIR) is required');
   const files = resolveModelFiles(config.model.dir, config.model.variant);
   const sha256 = await sha256File(files.onnx);
@@ -32,7 +35,8 @@ export async function createExtractor(config: Readonly<Config>, logger: Logger, 
       maxWaitMs: config.inference.batchMaxWaitMs,
     },
     logger,
-    ...(hooks.onBatch ? { onBatch: hooks.onBatch } : {}),
+    ...(options.onBatch ? { onBatch: options.onBatch } : {}),
+    ...(options.text ? { text: options.text } : {}),
   });
   logger.info({ model: pool.model, workers: config.inference.workers, intraOpThreads: load.intraOpThreads, cpu: cpuInfo() }, 'model loaded');
   return pool;

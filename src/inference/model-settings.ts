@@ -113,13 +113,22 @@ export function checkModelSettings(model: ModelText, inference: InferenceConfig,
   });
 }
 
+/** What the start-up check read and resolved. */
+export interface CheckedModel {
+  /** The window settings the configuration resolves to. */
+  window: CheckedSettings;
+  /** The model's tokenizer side, loaded once: hand it to `createExtractor` (the pool prepares articles with it). */
+  text: ModelText;
+}
+
 /**
  * The start-up check of the service: the model folder is required and must be complete, and
  * the settings must fit it. Reads the config and the tokenizer only (no ONNX session), on
  * the calling thread; the workers load the same folder afterwards.
  */
-export function preflightModel(config: Readonly<Config>): CheckedSettings {
+export function preflightModel(config: Readonly<Config>): CheckedModel {
   const dir = config.model.dir;
   if (dir === undefined) throw new EnricherError('CONFIG_INVALID', 'model.dir (MODEL_DIR, --model) is required: the model folder to run');
-  return checkModelSettings(loadModelText(dir, { variant: config.model.variant, tokenCacheSize: 1024 }), config.inference, dir);
+  const text = loadModelText(dir, { variant: config.model.variant });
+  return { window: checkModelSettings(text, config.inference, dir), text };
 }

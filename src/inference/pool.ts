@@ -22,6 +22,8 @@ export interface PoolOptions {
   logger: Logger;
   /** Called after every batch, for metrics. */
   onBatch?: (stats: BatchStats) => void;
+  /** The tokenizer side of `modelDir` when the caller already loaded it (the start-up check); loaded here otherwise. */
+  text?: ModelText;
 }
 
 export interface BatchStats {
@@ -105,7 +107,7 @@ export class InferencePool implements EntityExtractor {
   static async start(options: PoolOptions): Promise<InferencePool> {
     const pool = new InferencePool(options);
     const { variant, tokenCacheSize } = options.load;
-    pool.text = loadModelText(options.modelDir, { ...(variant ? { variant } : {}), ...(tokenCacheSize ? { tokenCacheSize } : {}) });
+    pool.text = options.text ?? loadModelText(options.modelDir, { ...(variant ? { variant } : {}), ...(tokenCacheSize ? { tokenCacheSize } : {}) });
     try {
       await Promise.all(Array.from({ length: Math.max(1, options.workers) }, (_, i) => pool.spawn(i)));
     } catch (err) {

@@ -6,6 +6,7 @@ import { startHttpServer, type HttpServer } from '../http/server.js';
 import { createExtractor } from '../inference/create-extractor.js';
 import type { EntityExtractor } from '../core/extraction.js';
 import { preflightModel } from '../inference/model-settings.js';
+import type { ModelText } from '../gliner/model-text.js';
 import type { Logger } from '../logger.js';
 import type { BackoffOptions } from '../retry.js';
 import { ENRICHER_VERSION } from '../version.js';
@@ -116,20 +117,22 @@ export class EnricherService {
    * the model folder and the settings that depend on it (unless an extractor was given),
    * the CA files (read by the clients built here) and the index template.
    */
-  private preflight(): { esClient: Client; kafka: Kafka } {
+  private preflight(): { esClient: Client; kafka: Kafka; model: ModelText | undefined } {
     const { config, logger } = this.options;
+    let model: ModelText | undefined;
     if (this.options.extractor === undefined) {
-      const settings = preflightModel(config);
-      this.log.info({ window: settings }, 'model settings checked');
+      const checked = preflightModel(config);
+      this.log.info({ window: checked.window }, 'model settings checked');
+      model = checked.text;
     }
     if (config.elasticsearch.installTemplate) readIndexTemplate(config.elasticsearch.templateFile);
-    return { esClient: createEsClient(config.elasticsearch), kafka: createKafka(config, logger) };
+    return { esClient: createEsClient(config.elasticsearch), kafka: createKafka(config, logger), model };
   }
 
   private async boot(): Promise<void> {
     const { config, logger } = this.options;
     const signal = this.startAbort.signal;
-    const { esClient, kafka } = this.preflight();
+    const { esClient, kafka, model } = this.preflight();
     this.http = await startHttpServer({
       port: config.httpPort,
       registry: this.metrics.registry,
@@ -142,6 +145,7 @@ export class EnricherService {
     this.extractor =
       this.options.extractor ??
       (await createExtractor(config, logger, {
+        ...(model ? { text: model } : {}),
         onBatch: (b) => {
           this.metrics.inferenceBatchItems.observe(b.items);
           this.metrics.onnxRunSeconds.observe(b.runMs / 1000);

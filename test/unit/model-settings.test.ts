@@ -73,6 +73,6 @@ describe('preflightModel', () => {
     expect(() => preflightModel(loadConfig({ env: {} }))).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
     expect(() => preflightModel(loadConfig({ env: { MODEL_DIR: '/nonexistent' } }))).toThrow(expect.objectContaining({ code: 'MODEL_FILE_MISSING' }));
     expect(() => preflightModel(loadConfig({ env: { MODEL_DIR: SPAN, MODEL_VARIANT: 'q4' } }))).toThrow(expect.objectContaining({ code: 'MODEL_FILE_MISSING' }));
-    expect(preflightModel(loadConfig({ env: { MODEL_DIR: SPAN } }))).toMatchObject({ maxWords: 384 });
+    expect(preflightModel(loadConfig({ env: { MODEL_DIR: SPAN } })).window).toMatchObject({ maxWords: 384 });
   });
 });
