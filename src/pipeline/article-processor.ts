@@ -63,15 +63,36 @@ export class ArticleProcessor {
   }
 
   /**
-   * One message to its outcome. `source` (topic, partition, offset) goes into the context of
-   * the errors and retry logs, so a reader can find the message.
+   * One message to its outcome, in three steps: decode, extract, build. `source` (topic,
+   * partition, offset) goes into the context of the errors and retry logs, so a reader can
+   * find the message.
    */
   async process(key: Buffer | null, value: Buffer | null, signal: AbortSignal, source: ErrorContext = {}): Promise<Outcome> {
+    const decoded = this.decodeMessage(key, value, source);
+    if (decoded.kind === 'dead') return decoded;
+    const { article, labels } = decoded;
+    const where: ErrorContext = { ...source, articleId: article.id };
+
+    const started = performance.now();
+    const extracted = await this.extract(article, labels, signal, where);
+    if (!extracted.ok) return { kind: 'dead', error: withContext(extracted.error, where), articleId: article.id };
+    const durationMs = performance.now() - started;
+    this.options.metrics.inferenceSeconds.observe(durationMs / 1000);
+    this.options.metrics.windowsPerArticle.observe(extracted.results.reduce((a, r) => a + r.windows, 0));
+
+    return this.build(article, labels, extracted.results, durationMs, where);
+  }
+
+  /** Step 1: the message's bytes to a valid article and its labels; whatever fails here is the message's fault. */
+  private decodeMessage(
+    key: Buffer | null,
+    value: Buffer | null,
+    source: ErrorContext,
+  ): { kind: 'decoded'; article: Article; labels: readonly string[] } | Extract<Outcome, { kind: 'dead' }> {
     let article: Article;
     try {
       article = decodeArticle(value === null ? null : new Uint8Array(value.buffer, value.byteOffset, value.length), key?.toString('utf8'), this.limits);
     } catch (err) {
-      // Decoding looks at this message only: whatever it throws is the message's fault.
       return { kind: 'dead', error: withContext(toEnricherError(err, 'MESSAGE_SCHEMA'), source) };
     }
     const idBytes = Buffer.byteLength(article.id, 'utf8');
@@ -79,19 +100,12 @@ export class ArticleProcessor {
       // Elasticsearch refuses a whole bulk request over one such id, so it never gets there.
       return { kind: 'dead', error: new EnricherError('MESSAGE_SCHEMA', `id is ${idBytes} bytes; ids are limited to ${MAX_ID_BYTES} UTF-8 bytes`, { context: source }) };
     }
-    const keyText = key?.toString('utf8');
-    if (keyText !== article.id) this.options.metrics.unkeyed.inc();
-    const labels = labelsFor(article, this.options.config);
+    if (key?.toString('utf8') !== article.id) this.options.metrics.unkeyed.inc();
+    return { kind: 'decoded', article, labels: labelsFor(article, this.options.config) };
+  }
 
-    const started = performance.now();
-    const where: ErrorContext = { ...source, articleId: article.id };
-    const extracted = await this.extract(article, labels, signal, where);
-    if (!extracted.ok) return { kind: 'dead', error: withContext(extracted.error, where), articleId: article.id };
-    const results = extracted.results;
-    const durationMs = performance.now() - started;
-    this.options.metrics.inferenceSeconds.observe(durationMs / 1000);
-    this.options.metrics.windowsPerArticle.observe(results.reduce((a, r) => a + r.windows, 0));
-
+  /** Step 3: the enriched article as JSON and, with an output topic, its size-checked record (built once). */
+  private build(article: Article, labels: readonly string[], results: FieldEntities[], durationMs: number, where: ErrorContext): Outcome {
     const { extractor, version, config } = this.options;
     let json: string;
     try {
@@ -129,6 +143,7 @@ export class ArticleProcessor {
     return { kind: 'enriched', id: article.id, json, bytes, record };
   }
 
+  /** Step 2: entities of every field, under the concurrency limit; transient failures retried with backoff. */
   private async extract(
     article: Article,
     labels: readonly string[],

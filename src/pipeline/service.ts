@@ -10,7 +10,7 @@ import type { ModelText } from '../gliner/model-text.js';
 import type { Logger } from '../logger.js';
 import type { BackoffOptions } from '../retry.js';
 import { ENRICHER_VERSION } from '../version.js';
-import { Pipeline } from './enricher.js';
+import { Pipeline } from './pipeline.js';
 import { createEsClient, EsSink, readIndexTemplate } from './es-sink.js';
 import { HealthState } from './health.js';
 import { createKafka } from './kafka-client.js';

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config-load.js';
 import { EnricherError } from '../../../src/errors.js';
 import type { ExtractionRequest, FieldEntities, EntityExtractor } from '../../../src/core/extraction.js';
-import { Pipeline } from '../../../src/pipeline/enricher.js';
+import { Pipeline } from '../../../src/pipeline/pipeline.js';
 import type { EsDocument, EsDocumentResult, EsSink } from '../../../src/pipeline/es-sink.js';
 import { HealthState } from '../../../src/pipeline/health.js';
 import type { KafkaSink, TopicRecord } from '../../../src/pipeline/kafka-sink.js';

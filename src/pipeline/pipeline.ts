@@ -42,10 +42,14 @@ export function effectiveConcurrency(config: Readonly<Config>): number {
 }
 
 /**
- * The orchestration: admits fetched messages into per-partition lanes (bounded by
- * queueMaxArticles, pausing the source when full and resuming below half), processes each
- * (decode → extract → build) with bounded concurrency, applies finished messages' effects
- * in offset order through sink rounds, and commits what is fully done.
+ * The orchestration. One message's route, in the order of this file:
+ *
+ *   source → `onBatch` (admit into its partition's lane; bounded by queueMaxArticles, pausing
+ *   the source when full and resuming below half) → `startProcessing` → `ArticleProcessor.process`
+ *   (decode → extract → build the output record; bounded concurrency) → `flushLoop` (finished
+ *   messages in offset order) → `runSinkRound` (Elasticsearch, then output/DLQ topic) → `commit`.
+ *
+ * The lane (`lane.ts`) only holds a partition's messages in offset order and its offset tracker.
  */
 export class Pipeline implements SourceHandler {
   private readonly lanes = new Map<number, PartitionLane>();
