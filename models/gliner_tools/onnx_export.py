@@ -11,6 +11,12 @@
   are quantised dynamically to uint8 at run time.  (gliner's own
   ``export_to_onnx(quantize=True)`` uses QUInt8 and writes
   ``model_quantized.onnx``; we follow the published file names instead.)
+* opt / opt_int8 (BERT-family encoders only): the fp32 graph through ONNX Runtime's offline
+  transformer optimiser (``onnxruntime.transformers.optimizer``, ``model_type="bert"``: fused
+  EmbedLayerNormalization, Attention, BiasGelu, SkipLayerNormalization), then for ``opt_int8``
+  the same dynamic int8 quantisation as ``int8``.  Measured in BENCHMARKS.md ("Offline-optimised
+  graph"): same entities as fp32, no speed-up worth shipping on AVX-512, since ORT's
+  ``extended`` session optimisation already applies most of these fusions at load.
 * fp16: ``onnxconverter_common.float16.convert_float_to_float16`` with
   ``keep_io_types=True`` so the inputs and the ``logits`` output keep the
   fp32 graph's types, then a check that ONNX Runtime can run it.
@@ -33,6 +39,8 @@ VARIANT_FILES: dict[str, str] = {
     "int8": "model_int8.onnx",
     "uint8": "model_uint8.onnx",
     "fp16": "model_fp16.onnx",
+    "opt": "model_opt.onnx",
+    "opt_int8": "model_opt_int8.onnx",
 }
 """Variant name -> file name under ``onnx/`` (the onnx-community naming)."""
 
@@ -53,6 +61,24 @@ def export_fp32(model: BaseGLiNER, onnx_path: Path) -> Path:
     return workdir
 
 
+def optimize_graph(src: Path, dst: Path, encoder: dict[str, Any]) -> dict[str, int]:
+    """ORT's offline transformer fusions on a BERT-family encoder; returns the fused-op counts.
+
+    ``encoder`` is the GLiNER config's ``encoder_config`` (heads and hidden size come from it;
+    0 would let the optimiser guess them from the graph).  DeBERTa's disentangled attention has
+    no fusion pattern there, so other encoders are refused rather than silently left unfused.
+    """
+    from onnxruntime.transformers import optimizer
+
+    model_type = encoder.get("model_type")
+    if model_type not in ("bert", "roberta", "distilbert"):
+        raise ValueError(f"the offline optimiser has no fusions for encoder model_type {model_type!r}; use fp32/int8")
+    optimized = optimizer.optimize_model(str(src), model_type="bert", num_heads=int(encoder.get("num_attention_heads", 0)),
+                                         hidden_size=int(encoder.get("hidden_size", 0)), opt_level=0, use_gpu=False)
+    optimized.save_model_to_file(str(dst))
+    return {k: v for k, v in optimized.get_fused_operator_statistics().items() if v}
+
+
 def quantize_int8(src: Path, dst: Path, signed: bool = True, per_channel: bool = False) -> None:
     """Dynamic 8-bit weight quantisation with transformers.js' settings (see module doc).
 
@@ -69,7 +95,9 @@ def quantize_int8(src: Path, dst: Path, signed: bool = True, per_channel: bool =
         weight_type=QuantType.QInt8 if signed else QuantType.QUInt8,
         per_channel=per_channel,
         reduce_range=False,
-        extra_options={"EnableSubgraph": True, "MatMulConstBOnly": True},
+        # DefaultTensorType: the fused ops of an optimised graph (com.microsoft domain) have no
+        # shape inference, so their outputs' type is given (float); a no-op on plain graphs.
+        extra_options={"EnableSubgraph": True, "MatMulConstBOnly": True, "DefaultTensorType": onnx.TensorProto.FLOAT},
     )
 
 

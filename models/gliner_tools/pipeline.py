@@ -81,6 +81,12 @@ def write_folder(model: BaseGLiNER, out_dir: Path, variants: list[str],
             onnx_export.quantize_int8(fp32_path, target, signed=variant == "int8", per_channel=int8_per_channel)
         elif variant == "fp16":
             report["fp16_fp32_op_types"] = onnx_export.convert_fp16(fp32_path, target)
+        elif variant in ("opt", "opt_int8"):
+            opt_path = onnx_dir / onnx_export.VARIANT_FILES["opt"]
+            if not opt_path.exists():
+                report["opt_fused_ops"] = onnx_export.optimize_graph(fp32_path, opt_path, config.get("encoder_config") or {})
+            if variant == "opt_int8":
+                onnx_export.quantize_int8(opt_path, target, signed=True, per_channel=int8_per_channel)
     if verify:
         report["verification"] = onnx_export.verify_variants(
             model, onnx_dir, [v for v in variants if v != "fp32"], VERIFY_TEXTS, VERIFY_LABELS)

@@ -16,6 +16,9 @@ export const ONNX_VARIANTS = {
   q4: 'model_q4.onnx',
   q4f16: 'model_q4f16.onnx',
   bnb4: 'model_bnb4.onnx',
+  /** The offline-optimised graph (models/export_onnx.py --variants opt,opt_int8; BERT-family encoders). */
+  opt: 'model_opt.onnx',
+  opt_int8: 'model_opt_int8.onnx',
 } as const;
 
 export type OnnxVariant = keyof typeof ONNX_VARIANTS;
