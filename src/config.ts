@@ -5,7 +5,7 @@ import { DEFAULT_DECODE, DEFAULT_OVERLAP_WORDS } from './core/defaults.js';
 /**
  * The one configuration schema. Every option and its default lives here; values come
  * from (lowest to highest) defaults, an optional JSON/YAML file, environment variables
- * (see config-env.ts) and CLI flags. Parsed once at start-up, then frozen.
+ * (`ENV_VARS` in config-load.ts) and CLI flags. Parsed once at start-up, then frozen.
  */
 
 /** Labels used when neither the configuration nor the message names any. */

@@ -53,18 +53,19 @@ export async function extractCommand(argv: string[]): Promise<number> {
     overrides: flags.overrides,
   });
   const logger = createLogger(config.logLevel, pino.destination(2)).child({ component: 'extract' });
+  for (const message of flags.deprecated) logger.warn(message);
   if (config.model.dir === undefined) throw new EnricherError('CONFIG_INVALID', `--model (or MODEL_DIR) is required\n${EXTRACT_USAGE}`);
   const chunk = Number(flags.values.chunk ?? 64);
   if (!Number.isInteger(chunk) || chunk < 1) throw new EnricherError('CONFIG_INVALID', `--chunk must be a positive integer`);
   // Everything that can be wrong with the command line fails before the model loads.
   const input: Readable = typeof flags.values.input === 'string' ? await openInput(flags.values.input, '--input') : process.stdin;
-  const { window, text } = preflightModel(config);
+  const { window, modelText } = preflightModel(config);
   logger.debug({ window }, 'model settings checked');
   const output: Writable = typeof flags.values.output === 'string' ? await openOutput(flags.values.output, '--output') : process.stdout;
 
   // The service's extractor, as configured (INFERENCE_WORKERS threads; 0 = this thread).
   const timing: BatchTiming = { encodeMs: 0, runMs: 0, decodeMs: 0 };
-  const engine = await createExtractor(config, logger, { onBatch: (b) => addTiming(timing, b), text });
+  const engine = await createExtractor(config, logger, { onBatch: (b) => addTiming(timing, b), modelText });
   let stats: ExtractStats;
   try {
     stats = await runExtract(engine, config, input, output, chunk, logger);

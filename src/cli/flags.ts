@@ -15,15 +15,20 @@ export const COMMON_FLAGS = {
   'multi-label': { type: 'boolean', path: 'inference.multiLabel', help: 'allow several labels on one span' },
   'merge-adjacent': { type: 'boolean', path: 'inference.mergeAdjacent', help: 'merge touching same-label entities (NuNER Zero)' },
   'window-words': { type: 'string', path: 'inference.windowWords', help: 'words per window (default: model max_len)' },
-  'window-overlap': { type: 'string', path: 'inference.windowOverlapWords', help: 'words shared by neighbouring windows' },
+  'window-overlap-words': { type: 'string', path: 'inference.windowOverlapWords', help: 'words shared by neighbouring windows' },
   'window-max-tokens': { type: 'string', path: 'inference.windowMaxTokens', help: 'encoder sub-token budget per window' },
   'execution-provider': { type: 'string', path: 'inference.executionProvider', help: 'cpu | cuda' },
   'device-id': { type: 'string', path: 'inference.cudaDeviceId', help: 'CUDA device ordinal' },
   workers: { type: 'string', path: 'inference.workers', help: 'inference worker threads (0: on the calling thread)' },
-  threads: { type: 'string', path: 'inference.intraOpThreads', help: 'ONNX Runtime threads per worker (0 = auto)' },
-  'batch-size': { type: 'string', path: 'inference.batchMaxItems', help: 'windows per inference batch' },
-  'batch-tokens': { type: 'string', path: 'inference.batchMaxTokens', help: 'padded sub-tokens per inference batch' },
+  'intra-op-threads': { type: 'string', path: 'inference.intraOpThreads', help: 'ONNX Runtime threads per worker (0 = auto)' },
+  'batch-max-items': { type: 'string', path: 'inference.batchMaxItems', help: 'windows per inference batch' },
+  'batch-max-tokens': { type: 'string', path: 'inference.batchMaxTokens', help: 'padded sub-tokens per inference batch' },
   'log-level': { type: 'string', path: 'logLevel', help: 'fatal | error | warn | info | debug | trace | silent' },
+  // Old names (0.1.0), accepted for one release; each use is reported in ParsedFlags.deprecated.
+  'window-overlap': { type: 'string', path: 'inference.windowOverlapWords', renamedTo: 'window-overlap-words', help: '' },
+  threads: { type: 'string', path: 'inference.intraOpThreads', renamedTo: 'intra-op-threads', help: '' },
+  'batch-size': { type: 'string', path: 'inference.batchMaxItems', renamedTo: 'batch-max-items', help: '' },
+  'batch-tokens': { type: 'string', path: 'inference.batchMaxTokens', renamedTo: 'batch-max-tokens', help: '' },
 } as const satisfies Record<string, FlagSpec>;
 
 export interface FlagSpec {
@@ -31,6 +36,8 @@ export interface FlagSpec {
   /** Config path the flag sets; undefined for flags the command reads itself. */
   path: string | undefined;
   invert?: boolean;
+  /** An old name kept for one release: parsed like the new one, left out of the help, reported when used. */
+  renamedTo?: string;
   help: string;
 }
 
@@ -39,6 +46,8 @@ export interface ParsedFlags {
   /** Config overrides built from the flags that map onto config paths. */
   overrides: Record<string, unknown>;
   positionals: string[];
+  /** One line per old flag name used (`--threads is now --intra-op-threads`), for the command to log. */
+  deprecated: string[];
 }
 
 /** Parses argv against the given flag table; unknown flags are errors. */
@@ -52,21 +61,30 @@ export function parseFlags(argv: string[], specs: Record<string, FlagSpec>): Par
     throw new EnricherError('CONFIG_INVALID', `${(err as Error).message}\n${usage(specs)}`);
   }
   const overrides: Record<string, unknown> = {};
+  const deprecated: string[] = [];
   for (const [name, spec] of Object.entries(specs)) {
     const v = (parsed.values as Record<string, string | boolean | undefined>)[name];
-    if (v === undefined || spec.path === undefined) continue;
+    if (v === undefined) continue;
+    if (spec.renamedTo !== undefined) {
+      if ((parsed.values as Record<string, unknown>)[spec.renamedTo] !== undefined) {
+        throw new EnricherError('CONFIG_INVALID', `--${name} is the old name of --${spec.renamedTo}: give one of them`);
+      }
+      deprecated.push(`--${name} is now --${spec.renamedTo} (the old name goes in the next release)`);
+    }
+    if (spec.path === undefined) continue;
     const value = spec.invert === true && typeof v === 'boolean' ? !v : v;
     const parts = spec.path.split('.');
     let node = overrides;
     for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as Record<string, unknown>;
     node[parts[parts.length - 1]!] = value;
   }
-  return { values: parsed.values as ParsedFlags['values'], overrides, positionals: parsed.positionals };
+  return { values: parsed.values as ParsedFlags['values'], overrides, positionals: parsed.positionals, deprecated };
 }
 
 /** Help text of a flag table. */
 export function usage(specs: Record<string, FlagSpec>): string {
   return Object.entries(specs)
+    .filter(([, s]) => s.renamedTo === undefined)
     .map(([name, s]) => `  --${name}${s.type === 'string' ? ' <value>' : ''}`.padEnd(32) + s.help)
     .join('\n');
 }

@@ -41,6 +41,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   });
   const logger = createLogger(config.logLevel);
   const log = logger.child({ component: 'run' });
+  for (const message of flags.deprecated) log.warn(message);
   log.info({ config: redactConfig(config) }, 'configuration');
 
   const service = new EnricherService({ config, logger });

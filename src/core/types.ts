@@ -23,7 +23,7 @@ export interface DecodeOptions {
 export interface WindowOptions {
   /** Words per window; capped by the model's `max_len`. @defaultValue the model's max_len */
   maxWords?: number;
-  /** Words shared by consecutive windows; must be ≥ the model's max_width and < maxWords / 2. @defaultValue 64 */
+  /** Words shared by consecutive windows; must be ≥ 2·(the model's max_width − 1) and < maxWords / 2. @defaultValue 32 */
   overlapWords: number;
   /** Encoder budget for [CLS] + prompt + text sub-tokens + [SEP]. @defaultValue 512 */
   maxTokens: number;

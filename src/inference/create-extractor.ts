@@ -12,7 +12,7 @@ export interface ExtractorOptions {
   /** Called after every inference batch (metrics). */
   onBatch?: (stats: BatchStats) => void;
   /** The model's tokenizer side from `preflightModel`, so the calling thread loads it once. */
-  text?: ModelText;
+  modelText?: ModelText;
 }
 
 /**
@@ -36,7 +36,7 @@ export async function createExtractor(config: Readonly<Config>, logger: Logger, 
     },
     logger,
     ...(options.onBatch ? { onBatch: options.onBatch } : {}),
-    ...(options.text ? { text: options.text } : {}),
+    ...(options.modelText ? { modelText: options.modelText } : {}),
   });
   logger.info({ model: pool.model, workers: config.inference.workers, intraOpThreads: load.intraOpThreads, cpu: cpuInfo() }, 'model loaded');
   return pool;

@@ -18,7 +18,7 @@ import { windowOptions } from './options.js';
 /** How each checked setting is named to the operator (variable, config key, flag). */
 const NAMES = {
   windowWords: 'WINDOW_WORDS (inference.windowWords, --window-words)',
-  windowOverlapWords: 'WINDOW_OVERLAP_WORDS (inference.windowOverlapWords, --window-overlap)',
+  windowOverlapWords: 'WINDOW_OVERLAP_WORDS (inference.windowOverlapWords, --window-overlap-words)',
   windowMaxTokens: 'WINDOW_MAX_TOKENS (inference.windowMaxTokens, --window-max-tokens)',
   labels: 'LABELS (inference.labels, --labels)',
 } as const;
@@ -118,7 +118,7 @@ export interface CheckedModel {
   /** The window settings the configuration resolves to. */
   window: CheckedSettings;
   /** The model's tokenizer side, loaded once: hand it to `createExtractor` (the pool prepares articles with it). */
-  text: ModelText;
+  modelText: ModelText;
 }
 
 /**
@@ -129,6 +129,6 @@ export interface CheckedModel {
 export function preflightModel(config: Readonly<Config>): CheckedModel {
   const dir = config.model.dir;
   if (dir === undefined) throw new EnricherError('CONFIG_INVALID', 'model.dir (MODEL_DIR, --model) is required: the model folder to run');
-  const text = loadModelText(dir, { variant: config.model.variant });
-  return { window: checkModelSettings(text, config.inference, dir), text };
+  const modelText = loadModelText(dir, { variant: config.model.variant });
+  return { window: checkModelSettings(modelText, config.inference, dir), modelText };
 }

@@ -23,7 +23,7 @@ export interface PoolOptions {
   /** Called after every batch, for metrics. */
   onBatch?: (stats: BatchStats) => void;
   /** The tokenizer side of `modelDir` when the caller already loaded it (the start-up check); loaded here otherwise. */
-  text?: ModelText;
+  modelText?: ModelText;
 }
 
 export interface BatchStats {
@@ -96,7 +96,7 @@ export class InferencePool implements EntityExtractor {
 
   private info: ModelInfo | undefined;
   /** The tokenizer side, on the calling thread: articles are prepared here. */
-  private text: ModelText | undefined;
+  private modelText: ModelText | undefined;
 
   private constructor(private readonly options: PoolOptions) {
     this.batcher = new DynamicBatcher(options.batcher);
@@ -107,7 +107,7 @@ export class InferencePool implements EntityExtractor {
   static async start(options: PoolOptions): Promise<InferencePool> {
     const pool = new InferencePool(options);
     const { variant, tokenCacheSize } = options.load;
-    pool.text = options.text ?? loadModelText(options.modelDir, { ...(variant ? { variant } : {}), ...(tokenCacheSize ? { tokenCacheSize } : {}) });
+    pool.modelText = options.modelText ?? loadModelText(options.modelDir, { ...(variant ? { variant } : {}), ...(tokenCacheSize ? { tokenCacheSize } : {}) });
     try {
       await Promise.all(Array.from({ length: Math.max(1, options.workers) }, (_, i) => pool.spawn(i)));
     } catch (err) {
@@ -189,7 +189,7 @@ export class InferencePool implements EntityExtractor {
    * an article costs no round trip of its own: its windows go straight to the batcher.
    */
   private prepare(req: RequestState): void {
-    const pre = this.text!.preprocessor;
+    const pre = this.modelText!.preprocessor;
     let texts: WirePrepared[];
     let promptLength: number;
     try {

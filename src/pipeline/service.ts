@@ -123,7 +123,7 @@ export class EnricherService {
     if (this.options.extractor === undefined) {
       const checked = preflightModel(config);
       this.log.info({ window: checked.window }, 'model settings checked');
-      model = checked.text;
+      model = checked.modelText;
     }
     if (config.elasticsearch.installTemplate) readIndexTemplate(config.elasticsearch.templateFile);
     return { esClient: createEsClient(config.elasticsearch), kafka: createKafka(config, logger), model };
@@ -145,7 +145,7 @@ export class EnricherService {
     this.extractor =
       this.options.extractor ??
       (await createExtractor(config, logger, {
-        ...(model ? { text: model } : {}),
+        ...(model ? { modelText: model } : {}),
         onBatch: (b) => {
           this.metrics.inferenceBatchItems.observe(b.items);
           this.metrics.onnxRunSeconds.observe(b.runMs / 1000);

@@ -104,7 +104,7 @@ describe('news-enricher extract', () => {
   });
 
   it('refuses window settings the model cannot take before reading a line', () => {
-    const r = extract(['--model', SPAN, '--window-words', '8', '--window-overlap', '3'], `${JSON.stringify(GOOD[0])}\n`);
+    const r = extract(['--model', SPAN, '--window-words', '8', '--window-overlap-words', '3'], `${JSON.stringify(GOOD[0])}\n`);
     expect(r.code).toBe(1);
     expect(report(r.stderr).errors).toEqual([]);
     expect(r.stdout).toBe('');

@@ -45,7 +45,7 @@ describe('checkModelSettings', () => {
     expect(problem({ WINDOW_WORDS: '1000' })).toMatch(/WINDOW_WORDS.*1000.*max_len of 384/);
   });
 
-  it('says how large windows must be when no overlap fits (extract --window-words 8 --window-overlap 3)', () => {
+  it('says how large windows must be when no overlap fits (extract --window-words 8 --window-overlap-words 3)', () => {
     expect(problem({ WINDOW_WORDS: '8', WINDOW_OVERLAP_WORDS: '3' })).toMatch(/windows of 8 words.*at least 45 words/);
     expect(check({ WINDOW_WORDS: '45', WINDOW_OVERLAP_WORDS: '22' })).toMatchObject({ maxWords: 45, overlap: 22 });
   });
