@@ -65,8 +65,8 @@ async function runEngine(): Promise<Result> {
     executionProvider: 'cpu',
     variant: a.variant!,
     intraOpThreads: threads,
-    maxBatchSize: batchSize,
-    maxBatchTokens: Number(a['batch-tokens']),
+    batchMaxItems: batchSize,
+    batchMaxTokens: Number(a['batch-tokens']),
   });
   const loadSeconds = (performance.now() - t0) / 1000;
   const opts = { ...decode, labels, ...(window ? { window } : {}) };

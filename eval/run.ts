@@ -158,9 +158,9 @@ async function evaluate(): Promise<void> {
   const started = Date.now();
   log(`model ${MODEL}: every system runs the ${variant} variant${variant === 'int8' ? ' (no fp32 file here: the int8-vs-fp32 row is left out)' : ''}`);
   // `main` is the primary variant; `int8` is the extra int8 row, run only beside an fp32 main.
-  const main = await GlinerEngine.load(MODEL, { executionProvider: 'cpu', variant, maxBatchSize: 8 });
+  const main = await GlinerEngine.load(MODEL, { executionProvider: 'cpu', variant, batchMaxItems: 8 });
   const int8 = variant === 'fp32' && hasVariant('int8')
-    ? await GlinerEngine.load(MODEL, { executionProvider: 'cpu', variant: 'int8', maxBatchSize: 8 })
+    ? await GlinerEngine.load(MODEL, { executionProvider: 'cpu', variant: 'int8', batchMaxItems: 8 })
     : undefined;
   const tuning = await tune(main);
   // The dev set's best window setting (highest F1; ties: the earlier, larger-overlap-last grid order).

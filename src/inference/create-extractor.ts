@@ -24,14 +24,14 @@ export async function createExtractor(config: Readonly<Config>, logger: Logger, 
   if (config.model.dir === undefined) throw new EnricherError('CONFIG_INVALID', 'model.dir (MODEL_DIR) is required');
   const files = resolveModelFiles(config.model.dir, config.model.variant);
   const sha256 = await sha256File(files.onnx);
-  const { maxBatchSize, maxBatchTokens, ...load } = engineOptions(config);
+  const { batchMaxItems, batchMaxTokens, ...load } = engineOptions(config);
   const pool = await InferencePool.start({
     modelDir: config.model.dir,
     load: { ...load, sha256 },
     workers: config.inference.workers,
     batcher: {
-      maxItems: maxBatchSize,
-      maxTokens: maxBatchTokens,
+      maxItems: batchMaxItems,
+      maxTokens: batchMaxTokens,
       maxWaitMs: config.inference.batchMaxWaitMs,
     },
     logger,

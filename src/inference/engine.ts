@@ -10,9 +10,13 @@ import { InferencePool } from './pool.js';
 export interface EngineOptions extends Omit<LoadOptions, 'executionProvider'> {
   /** @defaultValue 'cpu' */
   executionProvider?: LoadOptions['executionProvider'];
-  /** Windows per batch. @defaultValue 8 */
+  /** Windows per batch (the service's `BATCH_MAX_ITEMS`). @defaultValue 8 */
+  batchMaxItems?: number;
+  /** Padded sub-tokens per batch, rows × longest row (the service's `BATCH_MAX_TOKENS`). @defaultValue 8192 */
+  batchMaxTokens?: number;
+  /** @deprecated the 0.1.0 name of `batchMaxItems`, accepted for one release. */
   maxBatchSize?: number;
-  /** Padded sub-tokens per batch (rows × longest row). @defaultValue 8192 */
+  /** @deprecated the 0.1.0 name of `batchMaxTokens`, accepted for one release. */
   maxBatchTokens?: number;
   /** Worker threads; 0 (the default) runs on the calling thread. */
   workers?: number;
@@ -34,10 +38,15 @@ export class GlinerEngine implements EntityExtractor {
   ) {}
 
   static async load(dir: string, options: EngineOptions = {}): Promise<GlinerEngine> {
-    const { maxBatchSize = 8, maxBatchTokens = 8192, workers = 0, logger, executionProvider = 'cpu', ...rest } = options;
+    const { batchMaxItems: items, batchMaxTokens: tokens, maxBatchSize, maxBatchTokens, workers = 0, logger, executionProvider = 'cpu', ...rest } = options;
+    if ((items !== undefined && maxBatchSize !== undefined) || (tokens !== undefined && maxBatchTokens !== undefined)) {
+      throw new EnricherError('OPTIONS_INVALID', 'give batchMaxItems/batchMaxTokens or their old names maxBatchSize/maxBatchTokens, not both');
+    }
+    const batchMaxItems = items ?? maxBatchSize ?? 8;
+    const batchMaxTokens = tokens ?? maxBatchTokens ?? 8192;
     const load: LoadOptions = { ...rest, executionProvider };
-    if (!(maxBatchSize >= 1) || !(maxBatchTokens >= 1)) {
-      throw new EnricherError('OPTIONS_INVALID', 'maxBatchSize and maxBatchTokens must be ≥ 1');
+    if (!(batchMaxItems >= 1) || !(batchMaxTokens >= 1)) {
+      throw new EnricherError('OPTIONS_INVALID', 'batchMaxItems and batchMaxTokens must be ≥ 1');
     }
     const timing: BatchTiming = { encodeMs: 0, runMs: 0, decodeMs: 0 };
     const pool = await InferencePool.start({
@@ -45,7 +54,7 @@ export class GlinerEngine implements EntityExtractor {
       load,
       workers,
       // No waiting for companions: one call's windows are all queued before the first batch goes.
-      batcher: { maxItems: maxBatchSize, maxTokens: maxBatchTokens, maxWaitMs: 0 },
+      batcher: { maxItems: batchMaxItems, maxTokens: batchMaxTokens, maxWaitMs: 0 },
       logger: logger ?? pino({ level: 'silent' }),
       onBatch: (b) => addTiming(timing, b),
     });

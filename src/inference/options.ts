@@ -25,7 +25,7 @@ export function ortLogSeverity(level: Readonly<Config>['logLevel']): 0 | 1 | 2 |
 }
 
 /** Model loading and batching options from the configuration. */
-export function engineOptions(config: Readonly<Config>): LoadOptions & { maxBatchSize: number; maxBatchTokens: number } {
+export function engineOptions(config: Readonly<Config>): LoadOptions & { batchMaxItems: number; batchMaxTokens: number } {
   const inf = config.inference;
   return {
     variant: config.model.variant,
@@ -37,8 +37,8 @@ export function engineOptions(config: Readonly<Config>): LoadOptions & { maxBatc
     graphOptimization: inf.ortGraphOptimization,
     allowSpinning: inf.ortAllowSpinning,
     logSeverity: ortLogSeverity(config.logLevel),
-    maxBatchSize: batchMaxItems(config),
-    maxBatchTokens: inf.batchMaxTokens,
+    batchMaxItems: batchMaxItems(config),
+    batchMaxTokens: inf.batchMaxTokens,
   };
 }
 

@@ -101,6 +101,20 @@ describe('request errors', () => {
     expect((await codeOf(engine.predict(['Paris'], { ...base, threshold: 0.5, window: { overlapWords: 5 } }))).code).toBe('OPTIONS_INVALID');
   });
 
+  it('takes the batch limits by their names or, for one release, the 0.1.0 names; not both', async () => {
+    expect((await codeOf(GlinerEngine.load(MODEL, { batchMaxItems: 0 }))).code).toBe('OPTIONS_INVALID');
+    expect((await codeOf(GlinerEngine.load(MODEL, { maxBatchSize: 0 }))).code).toBe('OPTIONS_INVALID');
+    expect((await codeOf(GlinerEngine.load(MODEL, { batchMaxItems: 2, maxBatchSize: 2 }))).code).toBe('OPTIONS_INVALID');
+    expect((await codeOf(GlinerEngine.load(MODEL, { batchMaxTokens: 512, maxBatchTokens: 512 }))).code).toBe('OPTIONS_INVALID');
+    const old = await GlinerEngine.load(MODEL, { maxBatchSize: 2, maxBatchTokens: 4096 });
+    const opts = { labels: ['city'], threshold: 0.1, flatNer: true, multiLabel: false };
+    try {
+      expect(await old.predict(['Paris and Rome'], opts)).toEqual(await engine.predict(['Paris and Rome'], opts));
+    } finally {
+      await old.close();
+    }
+  });
+
   it('returns no entities and no windows for empty and whitespace-only texts', async () => {
     const r = await engine.predict(['', ' \n\t\u00A0'], { labels: ['city'], threshold: 0.1, flatNer: true, multiLabel: false });
     expect(r).toEqual([

@@ -39,7 +39,7 @@ describe('InferencePool', () => {
       logger,
       onBatch: (s) => batches.push(s),
     });
-    engine = await GlinerEngine.load(MODEL, { executionProvider: 'cpu', maxBatchSize: 1 });
+    engine = await GlinerEngine.load(MODEL, { executionProvider: 'cpu', batchMaxItems: 1 });
   });
   afterAll(async () => {
     await pool?.close();

@@ -34,7 +34,7 @@ const document = fc
 let engine: GlinerEngine;
 let model: LoadedModel;
 beforeAll(async () => {
-  engine = await GlinerEngine.load(MODEL, { executionProvider: 'cpu', maxBatchSize: 16, maxBatchTokens: 1 << 16 });
+  engine = await GlinerEngine.load(MODEL, { executionProvider: 'cpu', batchMaxItems: 16, batchMaxTokens: 1 << 16 });
   model = await loadModel(MODEL, { executionProvider: 'cpu' });
 });
 afterAll(async () => {

@@ -161,7 +161,7 @@ for (const suite of SUITES) {
         goldens = readJsonl<GoldenCase>(`${FIXTURES}parity/${suite.golden}`);
       }
       if (fp32Missing) console.info(`[parity] ${suite.name}: ${dir}/onnx/model.onnx absent (models/train.sh writes it): feeds only`);
-      engine = await GlinerEngine.load(dir, { executionProvider: 'cpu', variant: loadVariant, maxBatchSize: suite.batch, maxBatchTokens: 1 << 20 });
+      engine = await GlinerEngine.load(dir, { executionProvider: 'cpu', variant: loadVariant, batchMaxItems: suite.batch, batchMaxTokens: 1 << 20 });
       loaded = await loadModel(dir, { executionProvider: 'cpu', variant: loadVariant });
     }, 300_000);
     afterAll(async () => {
