@@ -5,7 +5,8 @@ export const EXTRACT_FLAGS = {
   ...COMMON_FLAGS,
   input: { type: 'string', path: undefined, help: 'JSONL articles to read (default: stdin)' },
   output: { type: 'string', path: undefined, help: 'where to write enriched JSONL (default: stdout)' },
-  chunk: { type: 'string', path: undefined, help: 'articles per inference call (their windows share batches; default 64)' },
+  // 0.1.0's "articles per inference call"; the articles in flight are now a sliding window, as in the service.
+  chunk: { type: 'string', path: 'inference.concurrency', renamedTo: 'concurrency', help: '' },
   help: { type: 'boolean', path: undefined, help: 'show this help' },
 } as const satisfies Record<string, FlagSpec>;
 

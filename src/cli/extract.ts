@@ -6,12 +6,12 @@ import { loadConfig } from '../config-load.js';
 import type { Config } from '../config.js';
 import { buildEnrichedArticle } from '../enriched.js';
 import { EnricherError, toEnricherError, type ErrorCode } from '../errors.js';
-import type { EntityExtractor } from '../core/extraction.js';
+import type { EntityExtractor, FieldEntities } from '../core/extraction.js';
 import { addTiming, type BatchTiming } from '../gliner/runner.js';
 import { createExtractor } from '../inference/create-extractor.js';
 import { preflightModel } from '../inference/model-settings.js';
-import { decodeOptions, windowOptions } from '../inference/options.js';
-import { createLogger, type Logger } from '../logger.js';
+import { decodeOptions, effectiveConcurrency, windowOptions } from '../inference/options.js';
+import { createLogger } from '../logger.js';
 import { labelsFor } from '../pipeline/article-processor.js';
 import { PER_MESSAGE_CODES } from '../pipeline/fate.js';
 import { redactUrlCredentials } from '../redact.js';
@@ -55,8 +55,6 @@ export async function extractCommand(argv: string[]): Promise<number> {
   const logger = createLogger(config.logLevel, pino.destination(2)).child({ component: 'extract' });
   for (const message of flags.deprecated) logger.warn(message);
   if (config.model.dir === undefined) throw new EnricherError('CONFIG_INVALID', `--model (or MODEL_DIR) is required\n${EXTRACT_USAGE}`);
-  const chunk = Number(flags.values.chunk ?? 64);
-  if (!Number.isInteger(chunk) || chunk < 1) throw new EnricherError('CONFIG_INVALID', `--chunk must be a positive integer`);
   // Everything that can be wrong with the command line fails before the model loads.
   const input: Readable = typeof flags.values.input === 'string' ? await openInput(flags.values.input, '--input') : process.stdin;
   const { window, modelText } = preflightModel(config);
@@ -68,7 +66,7 @@ export async function extractCommand(argv: string[]): Promise<number> {
   const engine = await createExtractor(config, logger, { onBatch: (b) => addTiming(timing, b), modelText });
   let stats: ExtractStats;
   try {
-    stats = await runExtract(engine, config, input, output, chunk, logger);
+    stats = await runExtract(engine, config, input, output);
     logger.debug({ timing }, 'stage times (ms)');
     logger.info({ ...stats, wordsPerSecond: Math.round(stats.words / stats.seconds) }, 'extract finished');
   } finally {
@@ -82,19 +80,31 @@ export async function extractCommand(argv: string[]): Promise<number> {
   return stats.failed > 0 ? EXTRACT_EXIT.linesFailed : EXTRACT_EXIT.ok;
 }
 
-/** The loop, separated from argument handling for tests. `input` is JSONL bytes. */
+/** What one article became, applied to the stats and the output in input order. */
+type LineResult =
+  | { kind: 'enriched'; text: string; entities: number; words: number }
+  | { kind: 'failed'; line: number; error: unknown }
+  | { kind: 'fatal'; error: unknown };
+
+/**
+ * The loop, separated from argument handling for tests. `input` is JSONL bytes. Every article
+ * is one extractor request, as a Kafka message is in the service, with at most
+ * `effectiveConcurrency(config)` (`INFERENCE_CONCURRENCY`) in flight: windows of concurrent
+ * articles with the same labels share batches. Results are written in input order; a slow
+ * article holds back the writing, not the reading, until the window is full.
+ */
 export async function runExtract(
   engine: EntityExtractor,
   config: Readonly<Config>,
   input: AsyncIterable<Buffer | string>,
   output: Writable,
-  chunkSize: number,
-  logger: Logger,
 ): Promise<ExtractStats> {
   const t0 = performance.now();
   const stats: ExtractStats = { lines: 0, enriched: 0, failed: 0, errors: {}, words: 0, entities: 0, seconds: 0 };
   const limits = { maxBodyBytes: config.maxBodyBytes, maxLabels: config.inference.maxLabelsPerMessage };
-  let pending: LineArticle[] = [];
+  const inFlightMax = effectiveConcurrency(config);
+  /** Articles in flight, in input order; each promise resolves (never rejects). */
+  const inFlight: Array<Promise<LineResult>> = [];
 
   const reportError = (line: number, err: unknown): void => {
     const e = toEnricherError(err, 'MESSAGE_SCHEMA');
@@ -103,81 +113,58 @@ export async function runExtract(
     process.stderr.write(`${redactUrlCredentials(JSON.stringify({ line, error: { code: e.code, message: e.message } }))}\n`);
   };
 
-  const flush = async (): Promise<void> => {
-    const batch = pending;
-    pending = [];
-    const out = await enrichChunk(engine, config, batch, reportError, stats);
-    for (const text of out) if (!output.write(text)) await once(output, 'drain');
+  const writeOldest = async (): Promise<void> => {
+    const r = await inFlight.shift()!;
+    if (r.kind === 'fatal') throw r.error;
+    if (r.kind === 'failed') return reportError(r.line, r.error);
+    stats.enriched += 1;
+    stats.entities += r.entities;
+    stats.words += r.words;
+    if (!output.write(r.text)) await once(output, 'drain');
   };
 
   for await (const l of byteLines(input, maxValueBytes(limits))) {
     if (l.bytes !== null && isBlank(l.bytes)) continue;
     stats.lines += 1;
+    let article: Article;
     try {
       if (l.bytes === null) throw new EnricherError('MESSAGE_TOO_LARGE', `line is ${l.length} bytes, above what a ${limits.maxBodyBytes}-byte body needs`);
       // The line number stands in for the Kafka key: a line without "id" gets "line-<n>".
-      pending.push({ line: l.line, article: decodeArticle(l.bytes, `line-${l.line}`, limits) });
+      article = decodeArticle(l.bytes, `line-${l.line}`, limits);
     } catch (err) {
       reportError(l.line, err);
       continue;
     }
-    if (pending.length >= chunkSize) await flush();
+    inFlight.push(enrichLine(engine, config, { line: l.line, article }));
+    if (inFlight.length >= inFlightMax) await writeOldest();
   }
-  if (pending.length > 0) await flush();
+  while (inFlight.length > 0) await writeOldest();
   stats.seconds = (performance.now() - t0) / 1000;
   return stats;
 }
 
-/**
- * Enriches a chunk: every article is one extractor request, as a Kafka message is in the
- * service; they run concurrently, so windows of articles with the same labels share batches.
- * Results are written in input order.
- */
-async function enrichChunk(
-  engine: EntityExtractor,
-  config: Readonly<Config>,
-  batch: readonly LineArticle[],
-  reportError: (line: number, err: unknown) => void,
-  stats: ExtractStats,
-): Promise<string[]> {
+/** One article to its output line, or why not: a problem of this message fails it only; anything else (the model, the options) fails the run, as it would stop the service. */
+async function enrichLine(engine: EntityExtractor, config: Readonly<Config>, { line, article }: LineArticle): Promise<LineResult> {
   const decode = decodeOptions(config);
-  const window = windowOptions(config);
-  const settled = await Promise.allSettled(
-    batch.map(async ({ article }) => {
-      const labels = labelsFor(article, config);
-      const t0 = performance.now();
-      const fields = await engine.extract({ fields: article.fields, labels, decode, window, mergeAdjacent: config.inference.mergeAdjacent });
-      return { labels, fields, durationMs: performance.now() - t0 };
-    }),
-  );
-  const out: string[] = [];
-  settled.forEach((result, i) => {
-    const { article, line } = batch[i]!;
-    if (result.status === 'rejected') {
-      // A problem of this message (its labels, its text) fails it only; anything else (the
-      // model, the options) fails the run, as it would stop the service.
-      if (!PER_MESSAGE_CODES.has(toEnricherError(result.reason, 'INFERENCE_FAILED').code)) throw result.reason;
-      reportError(line, result.reason);
-      return;
-    }
-    const { labels, fields, durationMs } = result.value;
-    try {
-      const enriched = buildEnrichedArticle(article, fields, {
-        model: engine.model,
-        labels,
-        decode,
-        durationMs,
-        processedAt: new Date(),
-        version: ENRICHER_VERSION,
-      });
-      out.push(`${JSON.stringify(enriched)}\n`);
-      stats.entities += enriched.entities.length;
-    } catch (err) {
-      reportError(line, new EnricherError('OUTPUT_INVALID', `enriched article cannot be serialised: ${(err as Error).message}`, { cause: err }));
-      return;
-    }
-    stats.enriched += 1;
-    stats.words += fields.reduce((a, f) => a + f.words, 0);
-  });
-  return out;
+  const labels = labelsFor(article, config);
+  const t0 = performance.now();
+  let fields: FieldEntities[];
+  try {
+    fields = await engine.extract({ fields: article.fields, labels, decode, window: windowOptions(config), mergeAdjacent: config.inference.mergeAdjacent });
+  } catch (err) {
+    return PER_MESSAGE_CODES.has(toEnricherError(err, 'INFERENCE_FAILED').code) ? { kind: 'failed', line, error: err } : { kind: 'fatal', error: err };
+  }
+  try {
+    const enriched = buildEnrichedArticle(article, fields, {
+      model: engine.model,
+      labels,
+      decode,
+      durationMs: performance.now() - t0,
+      processedAt: new Date(),
+      version: ENRICHER_VERSION,
+    });
+    return { kind: 'enriched', text: `${JSON.stringify(enriched)}\n`, entities: enriched.entities.length, words: fields.reduce((a, f) => a + f.words, 0) };
+  } catch (err) {
+    return { kind: 'failed', line, error: new EnricherError('OUTPUT_INVALID', `enriched article cannot be serialised: ${(err as Error).message}`, { cause: err }) };
+  }
 }

@@ -20,6 +20,7 @@ export const COMMON_FLAGS = {
   'execution-provider': { type: 'string', path: 'inference.executionProvider', help: 'cpu | cuda' },
   'device-id': { type: 'string', path: 'inference.cudaDeviceId', help: 'CUDA device ordinal' },
   workers: { type: 'string', path: 'inference.workers', help: 'inference worker threads (0: on the calling thread)' },
+  concurrency: { type: 'string', path: 'inference.concurrency', help: 'articles in flight at once (0 = auto: 2 × workers × batch items, at least 4)' },
   'intra-op-threads': { type: 'string', path: 'inference.intraOpThreads', help: 'ONNX Runtime threads per worker (0 = auto)' },
   'batch-max-items': { type: 'string', path: 'inference.batchMaxItems', help: 'windows per inference batch' },
   'batch-max-tokens': { type: 'string', path: 'inference.batchMaxTokens', help: 'padded sub-tokens per inference batch' },

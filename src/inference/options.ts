@@ -24,6 +24,16 @@ export function ortLogSeverity(level: Readonly<Config>['logLevel']): 0 | 1 | 2 |
   return level === 'trace' ? 0 : level === 'debug' ? 1 : level === 'silent' || level === 'fatal' ? 4 : 3;
 }
 
+/**
+ * Articles handed to the extractor at once (the service's limiter, `extract`'s window): the
+ * configured `inference.concurrency`, or when 0 (auto) enough to keep every worker's batches
+ * full twice over, at least 4.
+ */
+export function effectiveConcurrency(config: Readonly<Config>): number {
+  const c = config.inference.concurrency;
+  return c > 0 ? c : Math.max(4, Math.max(1, config.inference.workers) * batchMaxItems(config) * 2);
+}
+
 /** Model loading and batching options from the configuration. */
 export function engineOptions(config: Readonly<Config>): LoadOptions & { batchMaxItems: number; batchMaxTokens: number } {
   const inf = config.inference;

@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import type { Config } from '../config.js';
 import { EnricherError, isEnricherError, toEnricherError, withContext } from '../errors.js';
 import type { EntityExtractor } from '../core/extraction.js';
-import { batchMaxItems } from '../inference/options.js';
+import { effectiveConcurrency } from '../inference/options.js';
 import type { Logger } from '../logger.js';
 import type { BackoffOptions } from '../retry.js';
 import { ArticleProcessor, ProcessingStopped } from './article-processor.js';
@@ -35,11 +35,6 @@ export interface PipelineOptions {
 /** How often offsets that changed are committed even without new sink rounds. */
 const COMMIT_INTERVAL_MS = 5_000;
 
-/** Extractor calls in flight when `inference.concurrency` is 0 (auto). */
-export function effectiveConcurrency(config: Readonly<Config>): number {
-  const c = config.inference.concurrency;
-  return c > 0 ? c : Math.max(4, Math.max(1, config.inference.workers) * batchMaxItems(config) * 2);
-}
 
 /**
  * The orchestration. One message's route, in the order of this file:
