@@ -45,6 +45,7 @@ export const ERROR_CATALOG = {
   MESSAGE_TOO_LARGE: { retriable: false, description: 'Message body exceeds the configured maximum size.' },
   MESSAGE_NO_ID: { retriable: false, description: 'Message has neither an `id` field nor a Kafka key.' },
   MESSAGE_TOO_DEEP: { retriable: false, description: 'Message JSON nests objects or arrays more than 64 levels deep.' },
+  LABEL_CONFIG_INVALID: { retriable: false, description: 'A Label Studio labeling config is malformed or has no <Labels> tag labelling a <Text> tag.' },
   // Inference
   INFERENCE_FAILED: { retriable: false, description: 'ONNX Runtime failed while running a batch.' },
   OUTPUT_SHAPE: { retriable: false, description: 'The model returned logits of an unexpected shape or type.' },
