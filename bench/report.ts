@@ -72,6 +72,22 @@ function machine(): string {
   return `${cpu.model} (int8 kernel family ${cpu.family}; flags ${cpu.flags.join(' ') || 'none of ' + KERNEL_FLAGS.join(' ')}), ${execSync('nproc', { encoding: 'utf8' }).trim()} cores, ${fmt(totalmem() / 2 ** 30)} GiB RAM, ${kernel}, Node.js ${process.version}`;
 }
 
+const HAND_START = '<!-- by-hand:start -->';
+const HAND_END = '<!-- by-hand:end -->';
+
+/** The block of sections measured by hand in the existing report (markers included), kept across runs. */
+export function handMeasured(path: string): string | undefined {
+  let old: string;
+  try {
+    old = readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const a = old.indexOf(HAND_START);
+  const b = old.indexOf(HAND_END);
+  return a >= 0 && b > a ? old.slice(a, b + HAND_END.length) : undefined;
+}
+
 export function writeReport(r: BenchResults, path: string): void {
   const byName = new Map(r.measurements.map((m) => [m.name, derive(m)]));
   const get = (n: string) => byName.get(n);
@@ -191,8 +207,10 @@ export function writeReport(r: BenchResults, path: string): void {
   t('Kafka + Elasticsearch overhead ≤ 10% of pure inference', overheadText, Number.isFinite(overhead) ? overhead <= 0.1 : undefined);
   t('GPU (H100): ≥ 3× reference torch fp16 throughput, ≥ 1,000 articles/s of 400 words', 'not run: no GPU machine is lent to this task (device tool: can_start_another false)', undefined);
   lines.push('');
+  const kept = handMeasured(path);
+  if (kept !== undefined) lines.push(kept, '');
   lines.push('## Reproduce', '');
   lines.push('```bash', 'npm ci', 'npm run bench          # 22-31 min on 2 cores (+4 min the first time); BENCH_QUICK=1: a smoke run of a few minutes', '```', '');
-  lines.push('The first run creates the pinned Python reference environment (`models/setup.sh`) and builds the benchmark model (`models/build/`); later runs reuse both. Raw per-run figures: `bench/out/results.json`. The harness: `bench/run.ts` (stages), `bench/engine-bench.ts` (ours), `bench/reference.py` (the reference), `bench/e2e.ts`, `bench/matmul_peak.py`.');
+  lines.push('The first run creates the pinned Python reference environment (`models/setup.sh`) and builds the benchmark model (`models/build/`); later runs reuse both. Raw per-run figures: `bench/out/results.json`. The harness: `bench/run.ts` (stages), `bench/engine-bench.ts` (ours), `bench/reference.py` (the reference), `bench/e2e.ts`, `bench/matmul_peak.py`, `bench/profile_ops.py` (per-operator ORT time, run by hand).');
   writeFileSync(path, `${lines.join('\n')}\n`);
 }
