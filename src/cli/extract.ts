@@ -6,7 +6,7 @@ import { loadConfig } from '../config-load.js';
 import type { Config } from '../config.js';
 import { buildEnrichedArticle } from '../enriched.js';
 import { EnricherError, toEnricherError, type ErrorCode } from '../errors.js';
-import type { EntityExtractor, FieldEntities } from '../core/extraction.js';
+import type { EntityExtractor, ExtractionRequest, FieldEntities } from '../core/extraction.js';
 import { addTiming, type BatchTiming } from '../gliner/runner.js';
 import { createExtractor } from '../inference/create-extractor.js';
 import { preflightModel } from '../inference/model-settings.js';
@@ -80,6 +80,9 @@ export async function extractCommand(argv: string[]): Promise<number> {
   return stats.failed > 0 ? EXTRACT_EXIT.linesFailed : EXTRACT_EXIT.ok;
 }
 
+/** The extraction settings every line shares, computed once per run from the config. */
+type RequestOptions = Pick<ExtractionRequest, 'decode' | 'window' | 'mergeAdjacent'>;
+
 /** What one article became, applied to the stats and the output in input order. */
 type LineResult =
   | { kind: 'enriched'; text: string; entities: number; words: number }
@@ -103,6 +106,7 @@ export async function runExtract(
   const stats: ExtractStats = { lines: 0, enriched: 0, failed: 0, errors: {}, words: 0, entities: 0, seconds: 0 };
   const limits = { maxBodyBytes: config.maxBodyBytes, maxLabels: config.inference.maxLabelsPerMessage };
   const inFlightMax = effectiveConcurrency(config);
+  const request: RequestOptions = { decode: decodeOptions(config), window: windowOptions(config), mergeAdjacent: config.inference.mergeAdjacent };
   /** Articles in flight, in input order; each promise resolves (never rejects). */
   const inFlight: Array<Promise<LineResult>> = [];
 
@@ -135,7 +139,7 @@ export async function runExtract(
       reportError(l.line, err);
       continue;
     }
-    inFlight.push(enrichLine(engine, config, { line: l.line, article }));
+    inFlight.push(enrichLine(engine, config, request, { line: l.line, article }));
     if (inFlight.length >= inFlightMax) await writeOldest();
   }
   while (inFlight.length > 0) await writeOldest();
@@ -144,13 +148,13 @@ export async function runExtract(
 }
 
 /** One article to its output line, or why not: a problem of this message fails it only; anything else (the model, the options) fails the run, as it would stop the service. */
-async function enrichLine(engine: EntityExtractor, config: Readonly<Config>, { line, article }: LineArticle): Promise<LineResult> {
-  const decode = decodeOptions(config);
+async function enrichLine(engine: EntityExtractor, config: Readonly<Config>, request: RequestOptions, { line, article }: LineArticle): Promise<LineResult> {
+  const { decode } = request;
   const labels = labelsFor(article, config);
   const t0 = performance.now();
   let fields: FieldEntities[];
   try {
-    fields = await engine.extract({ fields: article.fields, labels, decode, window: windowOptions(config), mergeAdjacent: config.inference.mergeAdjacent });
+    fields = await engine.extract({ ...request, fields: article.fields, labels });
   } catch (err) {
     return PER_MESSAGE_CODES.has(toEnricherError(err, 'INFERENCE_FAILED').code) ? { kind: 'failed', line, error: err } : { kind: 'fatal', error: err };
   }

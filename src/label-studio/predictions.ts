@@ -67,7 +67,7 @@ export function taskPrediction(found: ReadonlyArray<{ prompts: TargetPrompts; en
       });
     }
   }
-  const score = result.length === 0 ? 0 : Math.min(...result.map((r) => r.score));
+  const score = result.reduce((low, r) => Math.min(low, r.score), result.length === 0 ? 0 : Infinity);
   return { model_version: modelVersion, score, result };
 }
 

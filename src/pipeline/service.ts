@@ -117,22 +117,22 @@ export class EnricherService {
    * the model folder and the settings that depend on it (unless an extractor was given),
    * the CA files (read by the clients built here) and the index template.
    */
-  private preflight(): { esClient: Client; kafka: Kafka; model: ModelText | undefined } {
+  private preflight(): { esClient: Client; kafka: Kafka; modelText: ModelText | undefined } {
     const { config, logger } = this.options;
-    let model: ModelText | undefined;
+    let modelText: ModelText | undefined;
     if (this.options.extractor === undefined) {
       const checked = preflightModel(config);
       this.log.info({ window: checked.window }, 'model settings checked');
-      model = checked.modelText;
+      modelText = checked.modelText;
     }
     if (config.elasticsearch.installTemplate) readIndexTemplate(config.elasticsearch.templateFile);
-    return { esClient: createEsClient(config.elasticsearch), kafka: createKafka(config, logger), model };
+    return { esClient: createEsClient(config.elasticsearch), kafka: createKafka(config, logger), modelText };
   }
 
   private async boot(): Promise<void> {
     const { config, logger } = this.options;
     const signal = this.startAbort.signal;
-    const { esClient, kafka, model } = this.preflight();
+    const { esClient, kafka, modelText } = this.preflight();
     this.http = await startHttpServer({
       port: config.httpPort,
       registry: this.metrics.registry,
@@ -145,7 +145,7 @@ export class EnricherService {
     this.extractor =
       this.options.extractor ??
       (await createExtractor(config, logger, {
-        ...(model ? { modelText: model } : {}),
+        ...(modelText ? { modelText } : {}),
         onBatch: (b) => {
           this.metrics.inferenceBatchItems.observe(b.items);
           this.metrics.onnxRunSeconds.observe(b.runMs / 1000);
