@@ -79,11 +79,25 @@ export class PipelineMetrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [this.registry],
   });
+  /** Where the in-flight count is read at each scrape (set by the pipeline; 0 before). */
+  private inFlightSource: () => number = () => 0;
+  /**
+   * Read live at scrape time, not set at chosen moments: while backpressure holds a fetched
+   * batch and the sinks are down, no moment comes where a set value would be refreshed.
+   */
   readonly queueDepth = new Gauge({
     name: 'enricher_queue_articles',
     help: 'Articles in flight: admitted and not yet done (decoding, waiting, inferring, or waiting for the sinks).',
     registers: [this.registry],
+    collect: () => {
+      this.queueDepth.set(this.inFlightSource());
+    },
   });
+
+  /** Makes `enricher_queue_articles` report `count()` (the pipeline's messages in flight). */
+  trackInFlight(count: () => number): void {
+    this.inFlightSource = count;
+  }
   readonly consumerLag = new Gauge({
     name: 'enricher_consumer_lag',
     help: 'Per partition: high watermark minus the committable offset (messages not yet done).',

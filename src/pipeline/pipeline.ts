@@ -72,6 +72,7 @@ export class Pipeline implements SourceHandler {
     setMaxListeners(0, this.force.signal); // one listener per lane and per waiting retry
     this.highWater = config.queueMaxArticles;
     this.lowWater = Math.floor(config.queueMaxArticles / 2);
+    o.metrics.trackInFlight(() => this.inFlight);
     this.processor = new ArticleProcessor({
       config,
       extractor: o.extractor,
@@ -322,7 +323,6 @@ export class Pipeline implements SourceHandler {
 
   private updateBackpressure(): void {
     const n = this.inFlight;
-    this.o.metrics.queueDepth.set(n);
     if (this.admitting && this.o.source.backpressured && n <= this.lowWater) {
       this.o.source.setBackpressure(false);
       this.wakeRoomWaiters();
@@ -334,7 +334,6 @@ export class Pipeline implements SourceHandler {
     if (hw === undefined) return;
     const done = lane.tracker.committable() ?? lane.nextOffset ?? hw;
     this.o.metrics.consumerLag.set({ topic: lane.topic, partition: String(lane.partition) }, Math.max(0, hw - done));
-    this.o.metrics.queueDepth.set(this.inFlight);
   }
 
   // ---- stopping -----------------------------------------------------------------------------

@@ -87,13 +87,14 @@ function setup(env: Record<string, string> = {}) {
   const es = new FakeEs();
   const kafka = new FakeKafka();
   const fatal: EnricherError[] = [];
+  const metrics = new PipelineMetrics({ defaultMetrics: false });
   const pipeline = new Pipeline({
     config,
     extractor,
     es: es as unknown as EsSink,
     kafka: kafka as unknown as KafkaSink,
     source: source as unknown as Source,
-    metrics: new PipelineMetrics({ defaultMetrics: false }),
+    metrics,
     health: new HealthState(['elasticsearch']),
     logger,
     version: '0.0.0-test',
@@ -101,7 +102,7 @@ function setup(env: Record<string, string> = {}) {
     onFatal: (e) => fatal.push(e),
   });
   pipeline.start();
-  return { config, extractor, source, es, kafka, pipeline, fatal };
+  return { config, extractor, source, es, kafka, pipeline, fatal, metrics };
 }
 
 function message(offset: number, value: string | Buffer | null, key: string | null = null): KafkaMessage {
@@ -248,7 +249,7 @@ describe('Pipeline', () => {
   });
 
   it('pauses when the queue is full, holds the batch heartbeating, and resumes below half', async () => {
-    const { source, kafka, pipeline, extractor } = setup({ QUEUE_MAX_ARTICLES: '4', KAFKA_HEARTBEAT_INTERVAL_MS: '200' });
+    const { source, kafka, pipeline, extractor, metrics } = setup({ QUEUE_MAX_ARTICLES: '4', KAFKA_HEARTBEAT_INTERVAL_MS: '200' });
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const orig = extractor.extract.bind(extractor);
@@ -264,6 +265,8 @@ describe('Pipeline', () => {
     expect(pipeline.inFlight).toBe(4);
     await until(() => heartbeats >= 2);
     expect(pipeline.inFlight).toBe(4);
+    // The gauge reads the live count while the batch is held (no round has finished yet).
+    expect((await metrics.queueDepth.get()).values[0]?.value).toBe(4);
     release();
     await admitting;
     expect(resolved).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
