@@ -11,6 +11,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   run: async (argv) => (await import('./cli/run.js')).runCommand(argv),
   produce: async (argv) => (await import('./cli/produce.js')).produceCommand(argv),
   demo: async (argv) => (await import('./cli/demo.js')).demoCommand(argv),
+  'label-studio': async (argv) => (await import('./cli/label-studio.js')).labelStudioCommand(argv),
   'label-studio-export': async (argv) => (await import('./cli/label-studio-export.js')).labelStudioExportCommand(argv),
 };
 
@@ -21,6 +22,8 @@ Commands:
   produce   publish JSONL lines to a Kafka topic (key = the line's "id")
   extract   enrich JSONL articles from a file or stdin (no Kafka needed)
   demo      local Kafka + Elasticsearch, sample articles through the service (npm run demo)
+  label-studio
+            a Label Studio ML backend: pre-annotations, and fine-tuning on the annotations
   label-studio-export
             a Label Studio JSON export to GLiNER training JSONL
 

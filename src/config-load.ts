@@ -64,6 +64,19 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   ELASTICSEARCH_BULK_MAX_BYTES: 'elasticsearch.bulkMaxBytes',
   ELASTICSEARCH_VERSION_EPOCH: 'elasticsearch.versionEpoch',
   ELASTICSEARCH_TEMPLATE_FILE: 'elasticsearch.templateFile',
+  LABEL_STUDIO_BACKEND_PORT: 'labelStudio.port',
+  BASIC_AUTH_USER: 'labelStudio.basicAuthUser',
+  BASIC_AUTH_PASS: 'labelStudio.basicAuthPass',
+  LABEL_STUDIO_URL: 'labelStudio.url',
+  LABEL_STUDIO_API_KEY: 'labelStudio.apiKey',
+  LABEL_STUDIO_LABEL_MAP: 'labelStudio.labelMap',
+  LABEL_STUDIO_MAX_TASKS: 'labelStudio.maxTasks',
+  LABEL_STUDIO_MAX_REQUEST_BYTES: 'labelStudio.maxRequestBytes',
+  LABEL_STUDIO_MODELS_DIR: 'labelStudio.modelsDir',
+  LABEL_STUDIO_TRAIN_INIT: 'labelStudio.trainInit',
+  LABEL_STUDIO_TRAIN_STEPS: 'labelStudio.trainSteps',
+  LABEL_STUDIO_TRAIN_MIN_TASKS: 'labelStudio.trainMinTasks',
+  LABEL_STUDIO_PYTHON: 'labelStudio.python',
   MAX_BODY_BYTES: 'maxBodyBytes',
   QUEUE_MAX_ARTICLES: 'queueMaxArticles',
   SHUTDOWN_GRACE_MS: 'shutdownGraceMs',
@@ -73,7 +86,7 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
 };
 
 /** Config keys whose values never reach logs. */
-export const SECRET_PATHS = ['kafka.saslPassword', 'elasticsearch.apiKey', 'elasticsearch.password'] as const;
+export const SECRET_PATHS = ['kafka.saslPassword', 'elasticsearch.apiKey', 'elasticsearch.password', 'labelStudio.basicAuthPass', 'labelStudio.apiKey'] as const;
 
 type Tree = Record<string, unknown>;
 

@@ -138,12 +138,59 @@ const ElasticsearchSchema = z
   })
   .strict();
 
+/** `PER=person,ORG=organization` (or a mapping in a config file): Label value → model prompt. */
+export const labelMapSchema = z.preprocess(
+  (v) => {
+    if (typeof v !== 'string') return v;
+    const map: Record<string, string> = {};
+    for (const pair of v.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+      const eq = pair.indexOf('=');
+      // A malformed entry is left for the record check below to refuse, named.
+      if (eq <= 0 || eq === pair.length - 1) return { [pair]: '' };
+      map[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+    }
+    return map;
+  },
+  z.record(z.string().min(1), z.string().trim().min(1, 'each entry is VALUE=prompt, both non-empty')),
+);
+
+const LabelStudioSchema = z
+  .object({
+    /** Port of `news-enricher label-studio` (9090, Label Studio's usual ML backend port; 0 = any free port). */
+    port: int(0).default(9090),
+    /** HTTP basic auth Label Studio must send (set both, or neither for none). */
+    basicAuthUser: optionalString,
+    basicAuthPass: optionalString,
+    /** Label Studio's URL, for exporting annotated tasks when training. */
+    url: z.preprocess((v) => (v === '' ? undefined : v), z.string().url().optional()),
+    /** Label Studio API key: a legacy token, or a personal access token (a JWT refresh token). */
+    apiKey: optionalString,
+    /** Label value → model prompt; values not listed are their own prompt. */
+    labelMap: labelMapSchema.default({}),
+    /** Tasks accepted in one /predict request. */
+    maxTasks: int(1).default(100),
+    /** Largest request body, in bytes. */
+    maxRequestBytes: int(1024).default(64 * 1024 * 1024),
+    /** Folder for fine-tuned model folders (one versioned folder per training round). */
+    modelsDir: z.string().min(1).default('models/build/label-studio'),
+    /** GLiNER PyTorch checkpoint the first round fine-tunes; `<model dir>/checkpoint` when unset. */
+    trainInit: optionalString,
+    /** Optimiser steps per round. */
+    trainSteps: int(1).default(300),
+    /** Annotated tasks a round needs before it starts. */
+    trainMinTasks: int(1).default(1),
+    /** Python with the reference stack (models/setup.sh). */
+    python: z.string().min(1).default('models/.venv/bin/python'),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     model: ModelSchema.default(ModelSchema.parse({})),
     inference: InferenceSchema.default(InferenceSchema.parse({})),
     kafka: KafkaSchema.default(KafkaSchema.parse({})),
     elasticsearch: ElasticsearchSchema.default(ElasticsearchSchema.parse({})),
+    labelStudio: LabelStudioSchema.default(LabelStudioSchema.parse({})),
     /** Largest body accepted, in UTF-8 bytes. */
     maxBodyBytes: int(1).default(DEFAULT_ARTICLE_LIMITS.maxBodyBytes),
     /** Articles in flight (queued or inferring) before consumption pauses. */
@@ -176,6 +223,9 @@ export const ConfigSchema = z
         path: ['kafka', 'brokers'],
         message: 'brokers are host:port, without a scheme or credentials: use KAFKA_SSL and KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD',
       });
+    }
+    if ((c.labelStudio.basicAuthUser === undefined) !== (c.labelStudio.basicAuthPass === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['labelStudio', 'basicAuthUser'], message: 'basic auth needs a user and a password together' });
     }
     if ((c.kafka.saslMechanism === 'none') !== (c.kafka.saslUsername === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['kafka', 'saslMechanism'], message: 'SASL needs a mechanism and a username (and password) together' });

@@ -46,6 +46,11 @@ export const ERROR_CATALOG = {
   MESSAGE_NO_ID: { retriable: false, description: 'Message has neither an `id` field nor a Kafka key.' },
   MESSAGE_TOO_DEEP: { retriable: false, description: 'Message JSON nests objects or arrays more than 64 levels deep.' },
   LABEL_CONFIG_INVALID: { retriable: false, description: 'A Label Studio labeling config is malformed or has no <Labels> tag labelling a <Text> tag.' },
+  REQUEST_INVALID: {
+    retriable: false,
+    description: 'An HTTP request to the Label Studio backend is not JSON or does not match its endpoint (answered 400).',
+  },
+  REQUEST_UNAUTHORIZED: { retriable: false, description: 'An HTTP request to the Label Studio backend lacks the configured basic-auth credentials (401).' },
   // Inference
   INFERENCE_FAILED: { retriable: false, description: 'ONNX Runtime failed while running a batch.' },
   OUTPUT_SHAPE: { retriable: false, description: 'The model returned logits of an unexpected shape or type.' },
@@ -81,6 +86,14 @@ export const ERROR_CATALOG = {
   OUTPUT_INVALID: {
     retriable: false,
     description: 'The enriched article could not be built or serialised from this message; the original message is dead-lettered.',
+  },
+  LABEL_STUDIO_UNAVAILABLE: {
+    retriable: true,
+    description: 'Label Studio could not be reached or refused the backend’s API call (exporting annotated tasks for training).',
+  },
+  TRAINING_FAILED: {
+    retriable: false,
+    description: 'A fine-tuning round failed (training or export exited non-zero, or the new model failed its probe); the served model stays.',
   },
   SHUTDOWN_TIMEOUT: { retriable: false, description: 'Graceful shutdown exceeded the grace period.' },
   ABORTED: { retriable: true, description: 'The operation was aborted (shutdown or timeout).' },

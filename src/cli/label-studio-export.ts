@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
+import { labelMapSchema } from '../config.js';
 import { EnricherError } from '../errors.js';
 import { tasksToExamples, type LabelStudioTask } from '../label-studio/annotations.js';
 import { openOutput } from './byte-lines.js';
@@ -22,17 +23,11 @@ region that does not fall on word boundaries is reported on stderr ({"skipped": 
 moved; the last stderr line is a summary. Exit 0: every region converted; 3: some were skipped.
 ${usage(FLAGS)}`;
 
-/** `PER=person,ORG=organization` → a map; refused when malformed. */
+/** `PER=person,ORG=organization` → a map (the config's LABEL_STUDIO_LABEL_MAP syntax); refused when malformed. */
 export function parseLabelMap(text: string): Record<string, string> {
-  const map: Record<string, string> = {};
-  for (const pair of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
-    const eq = pair.indexOf('=');
-    const from = pair.slice(0, eq).trim();
-    const to = pair.slice(eq + 1).trim();
-    if (eq < 0 || from === '' || to === '') throw new EnricherError('CONFIG_INVALID', `--label-map entry "${pair}" is not VALUE=label`);
-    map[from] = to;
-  }
-  return map;
+  const parsed = labelMapSchema.safeParse(text);
+  if (!parsed.success) throw new EnricherError('CONFIG_INVALID', `--label-map "${text}": each entry is VALUE=label, both non-empty`);
+  return parsed.data;
 }
 
 /** `news-enricher label-studio-export`: a Label Studio export to training JSONL. */

@@ -27,6 +27,11 @@ const unquote = (cell: string): string => cell.replace(/^`|`$/g, '');
 function formatDefault(value: unknown): string {
   if (value === undefined) return '—';
   if (Array.isArray(value)) return `\`${value.join(',')}\``;
+  // A map written as VALUE=x,… in the environment; empty shows as none.
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value);
+    return entries.length === 0 ? '—' : `\`${entries.map(([k, v]) => `${k}=${String(v)}`).join(',')}\``;
+  }
   return `\`${String(value)}\``;
 }
 
