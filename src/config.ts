@@ -224,6 +224,9 @@ export const ConfigSchema = z
         message: 'brokers are host:port, without a scheme or credentials: use KAFKA_SSL and KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD',
       });
     }
+    if ((c.labelStudio.url === undefined) !== (c.labelStudio.apiKey === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['labelStudio', 'url'], message: 'LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY go together (the API exports annotated tasks for training)' });
+    }
     if ((c.labelStudio.basicAuthUser === undefined) !== (c.labelStudio.basicAuthPass === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['labelStudio', 'basicAuthUser'], message: 'basic auth needs a user and a password together' });
     }

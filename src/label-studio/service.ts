@@ -31,9 +31,6 @@ export class LabelStudioService {
 
   static async start(config: Readonly<Config>, logger: Logger): Promise<LabelStudioService> {
     const ls = config.labelStudio;
-    if ((ls.url === undefined) !== (ls.apiKey === undefined)) {
-      throw new EnricherError('CONFIG_INVALID', 'LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY go together (the API is used to export annotated tasks for training)');
-    }
     const loadModel = async (dir: string): Promise<ServedModel> => {
       const c: Readonly<Config> = { ...config, model: { ...config.model, dir, name: config.model.name !== undefined && dir === config.model.dir ? config.model.name : basename(dir) } };
       const { window, modelText } = preflightModel(c);

@@ -60,3 +60,12 @@ describe('TrainingLoop refusals', () => {
     expect(() => l.request({ id: 1 })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('LABEL_STUDIO_URL') }));
   });
 });
+
+describe('Label Studio settings', () => {
+  it('refuses half a pair at start-up (URL without key, user without password) and a malformed label map', () => {
+    for (const env of [{ LABEL_STUDIO_URL: 'http://ls:8080' }, { LABEL_STUDIO_API_KEY: 'k' }, { BASIC_AUTH_USER: 'u' }, { BASIC_AUTH_PASS: 'p' }, { LABEL_STUDIO_LABEL_MAP: 'PER' }]) {
+      expect(() => loadConfig({ env }), JSON.stringify(env)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    }
+    expect(loadConfig({ env: { LABEL_STUDIO_URL: 'http://ls:8080', LABEL_STUDIO_API_KEY: 'k', LABEL_STUDIO_LABEL_MAP: 'PER=person' } }).labelStudio).toMatchObject({ url: 'http://ls:8080', labelMap: { PER: 'person' } });
+  });
+});
