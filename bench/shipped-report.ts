@@ -1,16 +1,15 @@
 /**
  * The "Shipped model" section of BENCHMARKS.md: ours vs the reference on the trained model in
  * models/ (the demo's default). Written by a full `npm run bench` or by BENCH_STAGES=shipped,
- * which replaces only this section (between its markers) and leaves the rest of the file alone.
+ * which replaces only this CPU kind's section (bench/report-file.ts) and leaves the rest alone.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { cpuInfo } from '../src/cpu-info.js';
 import { agreement, referenceToUtf16, type AnyEntity } from './compare.js';
+import { section, writeSection } from './report-file.js';
 import type { BenchResults, Measurement } from './report.js';
 import { fmt, fmtSpread, rates } from './stats.js';
 
-const START = '<!-- shipped-model:start -->';
-const END = '<!-- shipped-model:end -->';
 
 function textsOf(path: string): string[] {
   return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => (JSON.parse(l) as { text: string }).text);
@@ -25,13 +24,14 @@ export function shippedSection(r: BenchResults, model: string): string {
     if (!raw) return [];
     return m!.name.includes('-ref-') ? raw.map((e, i) => referenceToUtf16(h2h[i]!, e)) : raw;
   };
-  const L: string[] = [START, '## Shipped model (the demo\'s default)', ''];
+  const cpu = cpuInfo();
+  const L: string[] = [`## Shipped model (the demo's default) on ${cpu.model} (${cpu.vendor}, int8 kernel family ${cpu.family})`, ''];
   const any = [...byName.values()][0];
   const folder = model.replace(new URL('../', import.meta.url).pathname, '');
   L.push(
     `\`${folder}\`: the project's trained GLiNER on all-MiniLM-L6-v2 (6 layers, hidden 384, 34M parameters; quality in EVALUATION.md). ` +
       `Same texts as the head to head (${any?.texts ?? '?'} articles, ${fmt(any?.words ?? 0)} words), same labels and threshold, ${r.threads} threads, ` +
-      `interleaved rounds, on ${cpuInfo().model} (int8 kernel family ${cpuInfo().family}). Only the variants present in the folder are measured (the repository ships one).`,
+      `interleaved rounds, on ${new Date().toISOString().slice(0, 10)}. Only the variants present in the folder are measured (the repository ships one).`,
     '',
   );
   L.push('| engine | variant | batch | words/s | ratio to the reference, same variant | same entities as the reference (batch 1) |', '|---|---|---|---|---|---|');
@@ -50,16 +50,10 @@ export function shippedSection(r: BenchResults, model: string): string {
     }
   }
   if (byName.size === 0) L.push('_Not measured: the model folder had no ONNX files._');
-  L.push('', END);
-  return L.join('\n');
+  return section(`shipped-model:${cpu.kind}`, L);
 }
 
-/** Replaces the section in `path` (or appends it), leaving everything else as it is. */
+/** Replaces this CPU kind's section in `path` (or adds it), leaving everything else as it is. */
 export function writeShippedSection(r: BenchResults, model: string, path: string): void {
-  const section = shippedSection(r, model);
-  const old = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
-  const a = old.indexOf(START);
-  const b = old.indexOf(END);
-  const next = a >= 0 && b > a ? old.slice(0, a) + section + old.slice(b + END.length) : `${old.trimEnd()}\n\n${section}\n`;
-  writeFileSync(path, next);
+  writeSection(path, `shipped-model:${cpuInfo().kind}`, shippedSection(r, model));
 }

@@ -9,15 +9,29 @@ import { cpus } from 'node:os';
  */
 export type CpuFamily = 'amx' | 'avx512vnni' | 'avxvnni' | 'avx512' | 'avx2' | 'sse' | 'unknown';
 
+/** The value of the first `key` line of /proc/cpuinfo ('' where there is none). */
+function cpuinfoField(key: string): string {
+  try {
+    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith(key));
+    return (line?.split(':')[1] ?? '').trim();
+  } catch {
+    return '';
+  }
+}
+
 /** Flags of /proc/cpuinfo (empty where there is none). */
 export function cpuFlags(): Set<string> {
-  try {
-    const info = readFileSync('/proc/cpuinfo', 'utf8');
-    const line = info.split('\n').find((l) => l.startsWith('flags'));
-    return new Set((line?.split(':')[1] ?? '').trim().split(/\s+/));
-  } catch {
-    return new Set();
-  }
+  const line = cpuinfoField('flags');
+  return new Set(line === '' ? [] : line.split(/\s+/));
+}
+
+export type CpuVendor = 'intel' | 'amd' | 'other';
+
+/** The vendor, from /proc/cpuinfo's vendor_id. */
+export function cpuVendor(vendorId: string = cpuinfoField('vendor_id')): CpuVendor {
+  if (vendorId === 'GenuineIntel') return 'intel';
+  if (vendorId === 'AuthenticAMD') return 'amd';
+  return 'other';
 }
 
 /** The int8 kernel family, checked in the order MLAS prefers them. */
@@ -36,17 +50,24 @@ export const KERNEL_FLAGS = ['avx2', 'fma', 'avx512f', 'avx512bw', 'avx512_vnni'
 
 export interface CpuInfo {
   model: string;
+  vendor: CpuVendor;
   cores: number;
   family: CpuFamily;
   flags: string[];
+  /** The CPU kind benchmarks are filed under: vendor and int8 kernel family, e.g. `amd-avx512vnni`. */
+  kind: string;
 }
 
 export function cpuInfo(): CpuInfo {
   const flags = cpuFlags();
+  const vendor = cpuVendor();
+  const family = int8Family(flags);
   return {
     model: cpus()[0]?.model.trim() ?? 'unknown',
+    vendor,
     cores: cpus().length,
-    family: int8Family(flags),
+    family,
     flags: KERNEL_FLAGS.filter((f) => flags.has(f)),
+    kind: `${vendor}-${family}`,
   };
 }
