@@ -84,8 +84,10 @@ export function parseFlags(argv: string[], specs: Record<string, FlagSpec>): Par
 
 /** Help text of a flag table. */
 export function usage(specs: Record<string, FlagSpec>): string {
-  return Object.entries(specs)
+  const rows = Object.entries(specs)
     .filter(([, s]) => s.renamedTo === undefined)
-    .map(([name, s]) => `  --${name}${s.type === 'string' ? ' <value>' : ''}`.padEnd(32) + s.help)
-    .join('\n');
+    .map(([name, s]) => [`  --${name}${s.type === 'string' ? ' <value>' : ''}`, s.help] as const);
+  // The help column starts two spaces after the longest flag, so no flag runs into its text.
+  const width = Math.max(32, ...rows.map(([flag]) => flag.length + 2));
+  return rows.map(([flag, help]) => flag.padEnd(width) + help).join('\n');
 }

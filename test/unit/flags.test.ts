@@ -20,6 +20,8 @@ describe('parseFlags', () => {
     const help = usage(COMMON_FLAGS);
     expect(help).toContain('--window-overlap-words');
     expect(help).not.toMatch(/--threads |--batch-size |--window-overlap </);
+    // Every flag is separated from its help text (the longest ran into it at a fixed width).
+    for (const line of help.split('\n')) expect(line).toMatch(/^  --\S+( <value>)? {2,}\S/);
   });
 
   it('refuses an old and a new name of the same flag together', () => {
