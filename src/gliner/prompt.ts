@@ -8,8 +8,6 @@ export interface Prompt {
   readonly labels: readonly string[];
   /** Prompt ids without [CLS]. */
   readonly ids: Int32Array;
-  /** Stable key of the label set, for grouping requests into batches. */
-  readonly key: string;
 }
 
 /**
@@ -41,5 +39,5 @@ export function buildPrompt(labels: readonly string[], tokenizer: WordTokenizer,
     ids.push(entId, ...labelIds);
   }
   ids.push(sepId);
-  return { labels: unique, ids: Int32Array.from(ids), key: JSON.stringify(unique) };
+  return { labels: unique, ids: Int32Array.from(ids) };
 }

@@ -54,11 +54,6 @@ export class BatchRunner {
     this.tokenLayout = layout;
   }
 
-  /** Output layout of a token model, once probed. */
-  get layout(): TokenLayout | undefined {
-    return this.tokenLayout;
-  }
-
   private spanWidth(): number | undefined {
     return this.settings.spanMode === 'span' ? this.settings.maxWidth : undefined;
   }

@@ -56,17 +56,14 @@ export class DynamicBatcher<T> {
     return removed;
   }
 
-  /**
-   * The batch to run now, or how long until one is due, or undefined when empty.
-   * `force` sends a partial batch at once (used while draining).
-   */
-  take(now: number, force = false): TakeResult<T> {
+  /** The batch to run now, or how long until one is due, or undefined when empty. */
+  take(now: number): TakeResult<T> {
     let oldest: QueuedItem<T>[] | undefined;
     for (const q of this.queues.values()) if (oldest === undefined || q[0]!.enqueuedAt < oldest[0]!.enqueuedAt) oldest = q;
     if (oldest === undefined) return undefined;
     const anchor = oldest[0]!;
     const due = anchor.enqueuedAt + this.limits.maxWaitMs - now;
-    if (!force && due > 0 && !this.isFull(oldest)) return { waitMs: due };
+    if (due > 0 && !this.isFull(oldest)) return { waitMs: due };
     return { batch: this.pack(oldest) };
   }
 

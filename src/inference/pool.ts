@@ -122,16 +122,6 @@ export class InferencePool implements EntityExtractor {
     return this.info;
   }
 
-  /** Windows waiting for a batch. */
-  get queuedWindows(): number {
-    return this.batcher.size;
-  }
-
-  /** Workers loaded and alive. */
-  get readyWorkers(): number {
-    return this.ready.size;
-  }
-
   extract(request: ExtractionRequest, signal?: AbortSignal): Promise<FieldEntities[]> {
     if (this.closing) return Promise.reject(new EnricherError('POOL_CLOSED', 'inference pool is closed'));
     let decode: DecodeOptions;
