@@ -61,10 +61,6 @@ export class PartitionLane {
     setMaxListeners(0, this.signal);
   }
 
-  get key(): string {
-    return `${this.topic}:${this.partition}`;
-  }
-
   get revoked(): boolean {
     return this.controller.signal.aborted;
   }

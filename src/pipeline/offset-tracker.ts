@@ -68,16 +68,6 @@ export class OffsetTracker {
     if (this.head < this.pending.length) return this.pending[this.head]!;
     return this.position;
   }
-
-  /** Messages registered and not yet released by completion of all earlier ones. */
-  get size(): number {
-    return this.pending.length - this.head;
-  }
-
-  /** Highest registered offset, if any is pending. */
-  get lastRegistered(): number | undefined {
-    return this.pending.length > this.head ? this.pending[this.pending.length - 1] : undefined;
-  }
 }
 
 function assertOffset(offset: number): void {
