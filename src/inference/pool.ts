@@ -6,10 +6,11 @@ import { EnricherError, isEnricherError, toEnricherError, type ErrorCode } from 
 import type { LoadOptions } from '../gliner/model.js';
 import { loadModelText, type ModelText } from '../gliner/model-text.js';
 import { textEntities } from '../gliner/postprocess.js';
+import type { PreparedText } from '../gliner/preprocess.js';
 import type { Logger } from '../logger.js';
 import { DynamicBatcher, type BatcherLimits, type QueuedItem } from './batcher.js';
 import { LocalSlot } from './local-slot.js';
-import type { FromWorker, ToWorker, WirePrepared, WireSpans } from './protocol.js';
+import type { FromWorker, ToWorker, WireSpans } from './protocol.js';
 import { WorkerSlot } from './worker-slot.js';
 
 export interface PoolOptions {
@@ -43,7 +44,7 @@ interface RequestState {
   request: ExtractionRequest;
   labels: string[];
   decode: DecodeOptions;
-  prepared: WirePrepared[];
+  prepared: PreparedText[];
   perWindow: WordSpan[][][];
   pending: number;
   settled: boolean;
@@ -180,7 +181,7 @@ export class InferencePool implements EntityExtractor {
    */
   private prepare(req: RequestState): void {
     const pre = this.modelText!.preprocessor;
-    let texts: WirePrepared[];
+    let texts: PreparedText[];
     let promptLength: number;
     try {
       const prompt = pre.prompt(req.labels);
@@ -205,7 +206,7 @@ export class InferencePool implements EntityExtractor {
     this.pump();
   }
 
-  private onPrepared(req: RequestState, texts: WirePrepared[], promptLength: number): void {
+  private onPrepared(req: RequestState, texts: PreparedText[], promptLength: number): void {
     if (req.settled) return;
     req.prepared = texts;
     req.perWindow = texts.map((t) => t.windows.map(() => []));

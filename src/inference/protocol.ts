@@ -1,6 +1,5 @@
 import type { ErrorCode } from '../errors.js';
 import type { LoadOptions } from '../gliner/model.js';
-import type { PreparedText } from '../gliner/preprocess.js';
 import type { DecodeOptions, ModelInfo } from '../core/types.js';
 
 /**
@@ -23,9 +22,6 @@ export interface WireError {
 export type ToWorker =
   | { type: 'infer'; id: number; labels: string[]; decode: DecodeOptions; ids: Int32Array[]; counts: Int32Array[] }
   | { type: 'shutdown' };
-
-/** One text as the pool prepared it (words, sub-tokens, windows). */
-export type WirePrepared = PreparedText;
 
 /**
  * Decoded spans of a batch, flattened: for item i, spans `offsets[i] .. offsets[i+1]` of
