@@ -199,7 +199,9 @@ export class KafkaSink {
    */
   async transact(topic: string, partition: number, records: readonly TopicRecord[], nextOffset: number): Promise<void> {
     const p = this.txn.get(`${topic}:${partition}`);
-    if (p === undefined) throw new EnricherError('KAFKA_PRODUCE_FAILED', `no transactional producer for ${topic}:${partition}`);
+    if (p === undefined) {
+      throw new EnricherError('KAFKA_PRODUCE_FAILED', `no transactional producer for ${topic}:${partition}`, { context: { topic, partition } });
+    }
     const end = this.options.metrics.produceSeconds.startTimer();
     let t;
     try {

@@ -1,5 +1,5 @@
 import type { EnricherError } from '../errors.js';
-import { isEnricherError, toEnricherError } from '../errors.js';
+import { isEnricherError, toEnricherError, withContext } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { sleep } from '../retry.js';
 import type { KafkaSink } from './kafka-sink.js';
@@ -58,7 +58,7 @@ export class PartitionTakeover {
       log.info({ partition, committed: committed ?? null, start: start ?? null }, 'partition taken over');
     } catch (err) {
       if (isEnricherError(err, 'ABORTED')) return;
-      this.deps.fail(toEnricherError(err, 'KAFKA_UNAVAILABLE'));
+      this.deps.fail(withContext(toEnricherError(err, 'KAFKA_UNAVAILABLE'), { topic, partition }));
     } finally {
       source.unhold(partition);
     }

@@ -290,7 +290,8 @@ export class Pipeline implements SourceHandler {
       } catch (err) {
         if (this.force.signal.aborted) return;
         // Sinks classify their own failures (retried, dead-lettered or coded); anything else is a bug.
-        this.fail(toEnricherError(err, 'INTERNAL'));
+        const partitions = [...new Set(entries.map((e) => e.lane.partition))];
+        this.fail(withContext(toEnricherError(err, 'INTERNAL'), { topic: this.o.config.kafka.inputTopic, partitions }));
         return;
       }
       for (const lane of this.lanes.values()) this.updateGauges(lane);

@@ -137,7 +137,10 @@ export class Source {
           await this.consumer.connect();
           await this.consumer.subscribe({ topics: [this.options.topic], fromBeginning: this.options.fromBeginning });
         } catch (err) {
-          throw new EnricherError('KAFKA_UNAVAILABLE', `cannot connect or subscribe to ${this.options.topic}: ${(err as Error).message}`, { cause: err });
+          throw new EnricherError('KAFKA_UNAVAILABLE', `cannot connect or subscribe to ${this.options.topic}: ${(err as Error).message}`, {
+            cause: err,
+            context: { topic: this.options.topic },
+          });
         }
       },
       {
@@ -172,7 +175,12 @@ export class Source {
     } catch (err) {
       // Never let an exception reach kafkajs (it would restart the consumer): it is a bug.
       this.log.error({ err, partition: batch.partition }, 'batch handler failed');
-      this.handler?.onCrash(new EnricherError('KAFKA_CONSUMER_CRASHED', `batch handler failed: ${(err as Error).message}`, { cause: err }));
+      this.handler?.onCrash(
+        new EnricherError('KAFKA_CONSUMER_CRASHED', `batch handler failed: ${(err as Error).message}`, {
+          cause: err,
+          context: { topic: batch.topic, partition: batch.partition },
+        }),
+      );
     }
   }
 
@@ -239,7 +247,10 @@ export class Source {
           const n = off === undefined ? -1 : Number(off);
           return n >= 0 ? n : undefined;
         } catch (err) {
-          throw new EnricherError('KAFKA_UNAVAILABLE', `cannot read committed offsets: ${(err as Error).message}`, { cause: err });
+          throw new EnricherError('KAFKA_UNAVAILABLE', `cannot read committed offsets: ${(err as Error).message}`, {
+            cause: err,
+            context: { topic: this.options.topic, partition },
+          });
         }
       },
       { ...this.options.backoff, signal },
