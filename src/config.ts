@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_ARTICLE_LIMITS } from './article.js';
-import { DEFAULT_DECODE, DEFAULT_OVERLAP_WORDS } from './core/defaults.js';
+import { DEFAULT_BATCH_MAX_TOKENS, DEFAULT_DECODE, DEFAULT_OVERLAP_WORDS } from './core/defaults.js';
 
 /**
  * The one configuration schema. Every option and its default lives here; values come
@@ -62,16 +62,13 @@ const InferenceSchema = z
     windowOverlapWords: int(0).default(DEFAULT_OVERLAP_WORDS),
     /** Encoder budget in sub-tokens; the backbone's position limit (512) when unset. */
     windowMaxTokens: int(64).optional(),
-    /**
-     * Windows per inference batch; when unset, 1 on cpu (on 2 cores batching costs ~4% more
-     * per text even at equal lengths, see BENCHMARKS.md) and 32 on cuda.
-     */
+    /** Windows per inference batch; when unset, the measured default of the execution provider (`DEFAULT_BATCH_MAX_ITEMS`: 1 on cpu, 32 on cuda). */
     batchMaxItems: int(1).optional(),
     /** Let ONNX Runtime's intra-op threads spin-wait between runs (see BENCHMARKS.md). */
     ortAllowSpinning: bool.default(true),
     /** ONNX Runtime graph optimisation; `extended` gives the same logits as `all`, faster on CPU. */
     ortGraphOptimization: z.enum(['disabled', 'basic', 'extended', 'all']).default('extended'),
-    batchMaxTokens: int(64).default(8192),
+    batchMaxTokens: int(64).default(DEFAULT_BATCH_MAX_TOKENS),
     batchMaxWaitMs: int(0).default(5),
     /**
      * Articles the service hands to the extractor at once (the rest of the queue waits for a

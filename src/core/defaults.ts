@@ -12,6 +12,24 @@ export const DEFAULT_DECODE: Readonly<DecodeOptions> = Object.freeze({ threshold
 /** Default words shared by neighbouring windows: ≥ 2·(max_width − 1) for 12-word spans, ~9% of a window. */
 export const DEFAULT_OVERLAP_WORDS = 32;
 
+/** Padded sub-tokens per inference batch (rows × longest row): `BATCH_MAX_TOKENS` and the engine's `batchMaxTokens`. */
+export const DEFAULT_BATCH_MAX_TOKENS = 8192;
+
+/**
+ * Windows per inference batch when `BATCH_MAX_ITEMS` is unset, by execution provider, as
+ * measured (BENCHMARKS.md): on cpu batching costs ~4% more per text on 2 cores even at equal
+ * lengths; on cuda a batch keeps the device busy.
+ */
+export const DEFAULT_BATCH_MAX_ITEMS: Readonly<Record<'cpu' | 'cuda', number>> = Object.freeze({ cpu: 1, cuda: 32 });
+
+/**
+ * `GlinerEngine`'s windows per batch when `batchMaxItems` is not given. It differs from the
+ * service's measured default on purpose: the library keeps its 0.1.0 default, the reference's
+ * `GLiNER.inference(batch_size=8)`, for callers who compare it with the reference or tuned
+ * their calls to it; the service chooses per execution provider (`DEFAULT_BATCH_MAX_ITEMS`).
+ */
+export const ENGINE_BATCH_MAX_ITEMS = 8;
+
 /** Smallest text budget a window may have after the prompt. */
 export const MIN_TEXT_TOKENS = 32;
 

@@ -1,4 +1,5 @@
 import { pino } from 'pino';
+import { DEFAULT_BATCH_MAX_TOKENS, ENGINE_BATCH_MAX_ITEMS } from '../core/defaults.js';
 import type { EntityExtractor, ExtractionRequest, FieldEntities } from '../core/extraction.js';
 import type { ModelInfo, PredictOptions, TextResult } from '../core/types.js';
 import { EnricherError } from '../errors.js';
@@ -10,9 +11,12 @@ import { InferencePool } from './pool.js';
 export interface EngineOptions extends Omit<LoadOptions, 'executionProvider'> {
   /** @defaultValue 'cpu' */
   executionProvider?: LoadOptions['executionProvider'];
-  /** Windows per batch (the service's `BATCH_MAX_ITEMS`). @defaultValue 8 */
+  /**
+   * Windows per batch (the service's `BATCH_MAX_ITEMS`).
+   * @defaultValue 8 (`ENGINE_BATCH_MAX_ITEMS`, the reference's batch size; core/defaults.ts says why it is not the service's)
+   */
   batchMaxItems?: number;
-  /** Padded sub-tokens per batch, rows × longest row (the service's `BATCH_MAX_TOKENS`). @defaultValue 8192 */
+  /** Padded sub-tokens per batch, rows × longest row (the service's `BATCH_MAX_TOKENS`). @defaultValue 8192 (`DEFAULT_BATCH_MAX_TOKENS`) */
   batchMaxTokens?: number;
   /** @deprecated the 0.1.0 name of `batchMaxItems`, accepted for one release. */
   maxBatchSize?: number;
@@ -42,8 +46,8 @@ export class GlinerEngine implements EntityExtractor {
     if ((items !== undefined && maxBatchSize !== undefined) || (tokens !== undefined && maxBatchTokens !== undefined)) {
       throw new EnricherError('OPTIONS_INVALID', 'give batchMaxItems/batchMaxTokens or their old names maxBatchSize/maxBatchTokens, not both');
     }
-    const batchMaxItems = items ?? maxBatchSize ?? 8;
-    const batchMaxTokens = tokens ?? maxBatchTokens ?? 8192;
+    const batchMaxItems = items ?? maxBatchSize ?? ENGINE_BATCH_MAX_ITEMS;
+    const batchMaxTokens = tokens ?? maxBatchTokens ?? DEFAULT_BATCH_MAX_TOKENS;
     const load: LoadOptions = { ...rest, executionProvider };
     if (!(batchMaxItems >= 1) || !(batchMaxTokens >= 1)) {
       throw new EnricherError('OPTIONS_INVALID', 'batchMaxItems and batchMaxTokens must be ≥ 1');

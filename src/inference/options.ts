@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { Config } from '../config.js';
+import { DEFAULT_BATCH_MAX_ITEMS } from '../core/defaults.js';
 import type { LoadOptions } from '../gliner/model.js';
 import type { DecodeOptions, WindowOptions } from '../core/types.js';
 
@@ -11,7 +12,7 @@ export function intraOpThreads(config: Readonly<Config>): number {
 
 /** Windows per batch: the configured value, else what measured best for the execution provider. */
 export function batchMaxItems(config: Readonly<Config>): number {
-  return config.inference.batchMaxItems ?? (config.inference.executionProvider === 'cuda' ? 32 : 1);
+  return config.inference.batchMaxItems ?? DEFAULT_BATCH_MAX_ITEMS[config.inference.executionProvider];
 }
 
 /**
