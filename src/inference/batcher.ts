@@ -1,11 +1,32 @@
-/** Limits of the dynamic batcher. */
+import { EnricherError } from '../errors.js';
+
+/** Limits of the dynamic batcher, named as their settings (`BATCH_MAX_ITEMS`, `BATCH_MAX_TOKENS`, `BATCH_MAX_WAIT_MS`). */
 export interface BatcherLimits {
   /** Windows per batch. */
-  maxItems: number;
+  batchMaxItems: number;
   /** Padded sub-tokens per batch (rows × longest row). */
-  maxTokens: number;
+  batchMaxTokens: number;
   /** Longest time a window waits for companions before it goes alone. */
+  batchMaxWaitMs: number;
+}
+
+/** @deprecated the names of `BatcherLimits` before they spelt their settings; accepted by `InferencePool.start` for one release. */
+export interface DeprecatedBatcherLimits {
+  maxItems: number;
+  maxTokens: number;
   maxWaitMs: number;
+}
+
+/** The limits under their names; the old names are accepted, both together are OPTIONS_INVALID. */
+export function resolveBatcherLimits(limits: BatcherLimits | DeprecatedBatcherLimits): BatcherLimits {
+  const old = 'maxItems' in limits || 'maxTokens' in limits || 'maxWaitMs' in limits;
+  const current = 'batchMaxItems' in limits || 'batchMaxTokens' in limits || 'batchMaxWaitMs' in limits;
+  if (old && current) {
+    throw new EnricherError('OPTIONS_INVALID', 'give the batcher batchMaxItems/batchMaxTokens/batchMaxWaitMs or their old names maxItems/maxTokens/maxWaitMs, not both');
+  }
+  if (!old) return limits as BatcherLimits;
+  const { maxItems, maxTokens, maxWaitMs } = limits as DeprecatedBatcherLimits;
+  return { batchMaxItems: maxItems, batchMaxTokens: maxTokens, batchMaxWaitMs: maxWaitMs };
 }
 
 export interface QueuedItem<T> {
@@ -22,7 +43,7 @@ export type TakeResult<T> = { batch: QueuedItem<T>[] } | { waitMs: number } | un
  * Packs windows of many articles into batches. The oldest window anchors each batch
  * (so nothing starves) and is joined by the queued windows closest to it in length
  * (so padding stays small), within the item and padded-token limits. A batch goes out
- * when it is full or when its anchor has waited `maxWaitMs`.
+ * when it is full or when its anchor has waited `batchMaxWaitMs`.
  */
 export class DynamicBatcher<T> {
   private readonly queues = new Map<string, QueuedItem<T>[]>();
@@ -62,16 +83,16 @@ export class DynamicBatcher<T> {
     for (const q of this.queues.values()) if (oldest === undefined || q[0]!.enqueuedAt < oldest[0]!.enqueuedAt) oldest = q;
     if (oldest === undefined) return undefined;
     const anchor = oldest[0]!;
-    const due = anchor.enqueuedAt + this.limits.maxWaitMs - now;
+    const due = anchor.enqueuedAt + this.limits.batchMaxWaitMs - now;
     if (due > 0 && !this.isFull(oldest)) return { waitMs: due };
     return { batch: this.pack(oldest) };
   }
 
   private isFull(q: readonly QueuedItem<T>[]): boolean {
-    if (q.length >= this.limits.maxItems) return true;
+    if (q.length >= this.limits.batchMaxItems) return true;
     let longest = 0;
     for (const it of q) longest = Math.max(longest, it.seqLen);
-    return q.length * longest >= this.limits.maxTokens;
+    return q.length * longest >= this.limits.batchMaxTokens;
   }
 
   private pack(q: QueuedItem<T>[]): QueuedItem<T>[] {
@@ -84,10 +105,10 @@ export class DynamicBatcher<T> {
     for (const { it, i } of byCloseness) {
       const rows = chosen.size + 1;
       const width = Math.max(longest, it.seqLen);
-      if (chosen.size > 0 && (rows > this.limits.maxItems || rows * width > this.limits.maxTokens)) continue;
+      if (chosen.size > 0 && (rows > this.limits.batchMaxItems || rows * width > this.limits.batchMaxTokens)) continue;
       chosen.add(i);
       longest = width;
-      if (chosen.size >= this.limits.maxItems) break;
+      if (chosen.size >= this.limits.batchMaxItems) break;
     }
     const batch: QueuedItem<T>[] = [];
     const rest: QueuedItem<T>[] = [];

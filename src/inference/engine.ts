@@ -58,7 +58,7 @@ export class GlinerEngine implements EntityExtractor {
       load,
       workers,
       // No waiting for companions: one call's windows are all queued before the first batch goes.
-      batcher: { maxItems: batchMaxItems, maxTokens: batchMaxTokens, maxWaitMs: 0 },
+      batcher: { batchMaxItems, batchMaxTokens, batchMaxWaitMs: 0 },
       logger: logger ?? pino({ level: 'silent' }),
       onBatch: (b) => addTiming(timing, b),
     });

@@ -8,7 +8,7 @@ import { loadModelText, type ModelText } from '../gliner/model-text.js';
 import { textEntities } from '../gliner/postprocess.js';
 import type { PreparedText } from '../gliner/preprocess.js';
 import type { Logger } from '../logger.js';
-import { DynamicBatcher, type BatcherLimits, type QueuedItem } from './batcher.js';
+import { DynamicBatcher, resolveBatcherLimits, type BatcherLimits, type DeprecatedBatcherLimits, type QueuedItem } from './batcher.js';
 import { LocalSlot } from './local-slot.js';
 import type { FromWorker, ToWorker, WireSpans } from './protocol.js';
 import { WorkerSlot } from './worker-slot.js';
@@ -19,7 +19,8 @@ export interface PoolOptions {
   load: LoadOptions;
   /** Worker threads; 0 runs inference on the calling thread (one in-process slot). */
   workers: number;
-  batcher: BatcherLimits;
+  /** Batch limits; the deprecated names (`maxItems`, `maxTokens`, `maxWaitMs`) are accepted for one release. */
+  batcher: BatcherLimits | DeprecatedBatcherLimits;
   logger: Logger;
   /** Called after every batch, for metrics. */
   onBatch?: (stats: BatchStats) => void;
@@ -100,7 +101,7 @@ export class InferencePool implements EntityExtractor {
   private modelText: ModelText | undefined;
 
   private constructor(private readonly options: PoolOptions) {
-    this.batcher = new DynamicBatcher(options.batcher);
+    this.batcher = new DynamicBatcher(resolveBatcherLimits(options.batcher));
     this.log = options.logger.child({ component: 'inference-pool' });
   }
 

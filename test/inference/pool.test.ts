@@ -35,7 +35,7 @@ describe('InferencePool', () => {
       modelDir: MODEL,
       load: { executionProvider: 'cpu', intraOpThreads: 1, sha256 },
       workers: 2,
-      batcher: { maxItems: 8, maxTokens: 8192, maxWaitMs: 5 },
+      batcher: { batchMaxItems: 8, batchMaxTokens: 8192, batchMaxWaitMs: 5 },
       logger,
       onBatch: (s) => batches.push(s),
     });
@@ -78,7 +78,7 @@ describe('InferencePool', () => {
         modelDir: `${FIXTURES}models/nowhere`,
         load: { executionProvider: 'cpu' },
         workers: 1,
-        batcher: { maxItems: 1, maxTokens: 512, maxWaitMs: 0 },
+        batcher: { batchMaxItems: 1, batchMaxTokens: 512, batchMaxWaitMs: 0 },
         logger,
       }),
     ).rejects.toSatisfy((e: unknown) => isEnricherError(e, 'MODEL_FILE_MISSING'));

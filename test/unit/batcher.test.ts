@@ -1,13 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DynamicBatcher } from '../../src/inference/batcher.js';
+import { DynamicBatcher, resolveBatcherLimits } from '../../src/inference/batcher.js';
+import { isEnricherError } from '../../src/errors.js';
 
-const limits = { maxItems: 4, maxTokens: 1000, maxWaitMs: 10 };
+const limits = { batchMaxItems: 4, batchMaxTokens: 1000, batchMaxWaitMs: 10 };
 const item = (key: string, seqLen: number, at: number, id: number) => ({ key, seqLen, enqueuedAt: at, payload: id });
 
 describe('DynamicBatcher', () => {
   it('waits for companions until the anchor is due, then sends it with the closest lengths', () => {
-    const b = new DynamicBatcher<number>({ ...limits, maxTokens: 2000 });
+    const b = new DynamicBatcher<number>({ ...limits, batchMaxTokens: 2000 });
     b.push(item('k', 100, 0, 1));
     b.push(item('k', 400, 1, 2));
     b.push(item('k', 110, 2, 3));
@@ -46,8 +47,8 @@ describe('DynamicBatcher', () => {
           const r = b.take(1e9);
           if (!r || !('batch' in r)) throw new Error('expected a batch');
           const lens = r.batch.map((i) => i.seqLen);
-          expect(r.batch.length).toBeLessThanOrEqual(limits.maxItems);
-          if (r.batch.length > 1) expect(r.batch.length * Math.max(...lens)).toBeLessThanOrEqual(limits.maxTokens);
+          expect(r.batch.length).toBeLessThanOrEqual(limits.batchMaxItems);
+          if (r.batch.length > 1) expect(r.batch.length * Math.max(...lens)).toBeLessThanOrEqual(limits.batchMaxTokens);
           expect(new Set(r.batch.map((i) => i.key)).size).toBe(1);
           expect(r.batch.map((i) => i.payload)).toContain(oldest);
           seen.push(...r.batch.map((i) => i.payload));
@@ -62,5 +63,18 @@ describe('DynamicBatcher', () => {
     for (let i = 0; i < 3; i++) b.push(item('k', 10, i, i));
     expect(b.remove((i) => i.payload === 1).map((i) => i.payload)).toEqual([1]);
     expect(b.size).toBe(2);
+  });
+
+  it('accepts the deprecated limit names for one release, not mixed with the new ones', () => {
+    expect(resolveBatcherLimits({ maxItems: 2, maxTokens: 300, maxWaitMs: 1 })).toEqual({ batchMaxItems: 2, batchMaxTokens: 300, batchMaxWaitMs: 1 });
+    expect(resolveBatcherLimits(limits)).toEqual(limits);
+    const mixed = { ...limits, maxItems: 2, maxTokens: 300, maxWaitMs: 1 };
+    let refused: unknown;
+    try {
+      resolveBatcherLimits(mixed);
+    } catch (err) {
+      refused = err;
+    }
+    expect(isEnricherError(refused, 'OPTIONS_INVALID')).toBe(true);
   });
 });
