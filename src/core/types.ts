@@ -25,8 +25,10 @@ export interface WindowOptions {
   maxWords?: number;
   /** Words shared by consecutive windows; must be ≥ 2·(the model's max_width − 1) and < maxWords / 2. @defaultValue 32 */
   overlapWords: number;
-  /** Encoder budget for [CLS] + prompt + text sub-tokens + [SEP]. @defaultValue 512 */
-  maxTokens: number;
+  /** Encoder budget for [CLS] + prompt + text sub-tokens + [SEP] (the service's `WINDOW_MAX_TOKENS`). @defaultValue 512 */
+  windowMaxTokens: number;
+  /** @deprecated the 0.1.0 name of `windowMaxTokens`, accepted for one release. */
+  maxTokens?: number;
   /** End windows after a sentence end where one lies in the window's last fifth. @defaultValue true */
   cutAtSentences: boolean;
 }

@@ -26,7 +26,7 @@ export interface WindowLimitsResolved {
   maxWords: number;
   maxTextTokens: number;
   overlap: number;
-  maxTokens: number;
+  windowMaxTokens: number;
   cutAtSentences: boolean;
 }
 
@@ -63,10 +63,13 @@ export class Preprocessor {
     const { maxLen, maxWidth } = this.settings;
     const maxWords = options.maxWords ?? maxLen;
     const overlap = options.overlapWords ?? DEFAULT_OVERLAP_WORDS;
-    const maxTokens = options.maxTokens ?? this.defaultMaxTokens;
     const bad = (msg: string): never => {
       throw new EnricherError('OPTIONS_INVALID', msg);
     };
+    if (options.windowMaxTokens !== undefined && options.maxTokens !== undefined) {
+      bad('give window.windowMaxTokens or its old name window.maxTokens, not both');
+    }
+    const windowMaxTokens = options.windowMaxTokens ?? options.maxTokens ?? this.defaultMaxTokens;
     if (!Number.isInteger(maxWords) || maxWords < 1 || maxWords > maxLen) {
       bad(`window size ${maxWords} must be an integer in 1..${maxLen} (the model's max_len)`);
     }
@@ -78,18 +81,18 @@ export class Preprocessor {
       // Texts longer than one window need this for entities crossing a cut to be seen whole.
       bad(`window overlap ${overlap} is below 2·(max_width − 1) = ${minOverlap} words; entities crossing a cut could be cut`);
     }
-    const maxTextTokens = maxTokens - 2 - prompt.ids.length;
-    if (!Number.isFinite(maxTokens) && maxTokens !== Infinity) bad(`max tokens ${maxTokens} is not a number`);
+    const maxTextTokens = windowMaxTokens - 2 - prompt.ids.length;
+    if (!Number.isFinite(windowMaxTokens) && windowMaxTokens !== Infinity) bad(`max tokens ${windowMaxTokens} is not a number`);
     if (maxTextTokens < MIN_TEXT_TOKENS) {
       throw new EnricherError(
         'LABELS_INVALID',
-        `the label prompt takes ${prompt.ids.length} sub-tokens of the ${maxTokens}-token encoder budget, ` +
+        `the label prompt takes ${prompt.ids.length} sub-tokens of the ${windowMaxTokens}-token encoder budget, ` +
           `leaving ${maxTextTokens} for text (need ≥ ${MIN_TEXT_TOKENS}): use fewer or shorter labels`,
       );
     }
     const cutAtSentences = options.cutAtSentences ?? true;
     if (typeof cutAtSentences !== 'boolean') bad('cutAtSentences must be a boolean');
-    return { maxWords, maxTextTokens, overlap, maxTokens, cutAtSentences };
+    return { maxWords, maxTextTokens, overlap, windowMaxTokens, cutAtSentences };
   }
 
   /** Splits, tokenizes and windows one text. A text with no words gets no windows. */

@@ -70,10 +70,10 @@ export function checkModelSettings(model: ModelText, inference: InferenceConfig,
   if (overlap !== undefined) problems.push(overlap);
 
   const positions = model.encoderPositions;
-  const maxTokens = inference.windowMaxTokens ?? pre.defaultMaxTokens;
-  if (positions !== undefined && maxTokens > positions) {
+  const windowMaxTokens = inference.windowMaxTokens ?? pre.defaultMaxTokens;
+  if (positions !== undefined && windowMaxTokens > positions) {
     problems.push(
-      `${NAMES.windowMaxTokens} is ${maxTokens}, above the encoder's ${positions} positions (encoder_config.max_position_embeddings): ` +
+      `${NAMES.windowMaxTokens} is ${windowMaxTokens}, above the encoder's ${positions} positions (encoder_config.max_position_embeddings): ` +
         `unset it or set it to at most ${positions}`,
     );
   }
@@ -86,13 +86,13 @@ export function checkModelSettings(model: ModelText, inference: InferenceConfig,
     problems.push(`${NAMES.labels}: ${err.message}`);
   }
   if (promptTokens !== undefined) {
-    const budget = Math.min(maxTokens, positions ?? maxTokens);
+    const budget = Math.min(windowMaxTokens, positions ?? windowMaxTokens);
     const textTokens = budget - 2 - promptTokens;
     if (textTokens < MIN_TEXT_TOKENS) {
       problems.push(
         `the ${new Set(inference.labels).size} labels of ${NAMES.labels} take ${promptTokens} sub-tokens of the ${budget}-token ` +
           `encoder budget, leaving ${textTokens} for text (at least ${MIN_TEXT_TOKENS} are needed): use fewer or shorter labels` +
-          (positions === undefined || maxTokens < positions ? ` or raise ${NAMES.windowMaxTokens}` : ''),
+          (positions === undefined || windowMaxTokens < positions ? ` or raise ${NAMES.windowMaxTokens}` : ''),
       );
     }
   }

@@ -64,6 +64,6 @@ export function windowOptions(config: Pick<Readonly<Config>, 'inference'>): Part
   return {
     overlapWords: inf.windowOverlapWords,
     ...(inf.windowWords !== undefined ? { maxWords: inf.windowWords } : {}),
-    ...(inf.windowMaxTokens !== undefined ? { maxTokens: inf.windowMaxTokens } : {}),
+    ...(inf.windowMaxTokens !== undefined ? { windowMaxTokens: inf.windowMaxTokens } : {}),
   };
 }

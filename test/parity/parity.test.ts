@@ -140,7 +140,7 @@ describe('parity corpus', () => {
 
 for (const suite of SUITES) {
   const dir = suite.dir;
-  const window = { maxTokens: referenceMaxTokens(dir) };
+  const window = { windowMaxTokens: referenceMaxTokens(dir) };
   // The repository ships the trained model as int8 only (size); its fp32 file exists after
   // models/train.sh. Without it the fp32 suite still proves the feeds, through the int8 session.
   const fp32Missing = suite.variant === 'fp32' && !existsSync(`${dir}/onnx/model.onnx`);
@@ -185,14 +185,14 @@ for (const suite of SUITES) {
       for (const g of goldens) {
         const c = byId.get(g.id)!;
         const prompt = loaded.preprocessor.prompt(c.labels);
-        const limits = loaded.preprocessor.limits(prompt, { maxTokens: Infinity });
+        const limits = loaded.preprocessor.limits(prompt, { windowMaxTokens: Infinity });
         for (const b of g.batches) {
           // The reference cut texts beyond max_len to their first max_len words; we window them instead.
           if (b.text_indices.some((i) => g.word_counts[i]! > g.max_len)) continue;
           const prepared = b.text_indices.map((i) => loaded.preprocessor.prepareText(c.texts[i]!, limits));
           // Its tokenizer cut sub-tokens beyond tokenizer.json's truncation length; we window those too.
-          if (prepared.some((p) => p.ids.length + prompt.ids.length + 2 > window.maxTokens)) {
-            expect(b.feeds.input_ids[0]!.length).toBe(window.maxTokens);
+          if (prepared.some((p) => p.ids.length + prompt.ids.length + 2 > window.windowMaxTokens)) {
+            expect(b.feeds.input_ids[0]!.length).toBe(window.windowMaxTokens);
             cutByReference++;
             continue;
           }

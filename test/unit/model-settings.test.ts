@@ -25,9 +25,9 @@ function problem(env: Record<string, string>): string {
 
 describe('checkModelSettings', () => {
   it('accepts the defaults and reports what they resolve to', () => {
-    expect(check({})).toMatchObject({ maxWords: 384, overlap: 32, maxTokens: 512 });
+    expect(check({})).toMatchObject({ maxWords: 384, overlap: 32, windowMaxTokens: 512 });
     const r = check({ WINDOW_WORDS: '200', WINDOW_OVERLAP_WORDS: '22', WINDOW_MAX_TOKENS: '256' });
-    expect(r).toMatchObject({ maxWords: 200, overlap: 22, maxTokens: 256 });
+    expect(r).toMatchObject({ maxWords: 200, overlap: 22, windowMaxTokens: 256 });
     expect(r.maxTextTokens).toBe(256 - 2 - r.promptTokens);
   });
 
@@ -74,5 +74,21 @@ describe('preflightModel', () => {
     expect(() => preflightModel(loadConfig({ env: { MODEL_DIR: '/nonexistent' } }))).toThrow(expect.objectContaining({ code: 'MODEL_FILE_MISSING' }));
     expect(() => preflightModel(loadConfig({ env: { MODEL_DIR: SPAN, MODEL_VARIANT: 'q4' } }))).toThrow(expect.objectContaining({ code: 'MODEL_FILE_MISSING' }));
     expect(preflightModel(loadConfig({ env: { MODEL_DIR: SPAN } })).window).toMatchObject({ maxWords: 384 });
+  });
+});
+
+describe('Preprocessor.limits', () => {
+  const prompt = span.preprocessor.prompt(['person']);
+  it('takes the window budget as windowMaxTokens or, for one release, its 0.1.0 name maxTokens; not both', () => {
+    expect(span.preprocessor.limits(prompt, { windowMaxTokens: 256 }).windowMaxTokens).toBe(256);
+    expect(span.preprocessor.limits(prompt, { maxTokens: 256 }).windowMaxTokens).toBe(256);
+    expect(span.preprocessor.limits(prompt).windowMaxTokens).toBe(512);
+    let refused: unknown;
+    try {
+      span.preprocessor.limits(prompt, { windowMaxTokens: 256, maxTokens: 256 });
+    } catch (err) {
+      refused = err;
+    }
+    expect(isEnricherError(refused, 'OPTIONS_INVALID')).toBe(true);
   });
 });
