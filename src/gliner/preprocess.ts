@@ -25,7 +25,7 @@ export interface PreparedText {
 export interface WindowLimitsResolved {
   maxWords: number;
   maxTextTokens: number;
-  overlap: number;
+  overlapWords: number;
   windowMaxTokens: number;
   cutAtSentences: boolean;
 }
@@ -62,7 +62,7 @@ export class Preprocessor {
   limits(prompt: Prompt, options: Partial<WindowOptions> = {}): WindowLimitsResolved {
     const { maxLen, maxWidth } = this.settings;
     const maxWords = options.maxWords ?? maxLen;
-    const overlap = options.overlapWords ?? DEFAULT_OVERLAP_WORDS;
+    const overlapWords = options.overlapWords ?? DEFAULT_OVERLAP_WORDS;
     const bad = (msg: string): never => {
       throw new EnricherError('OPTIONS_INVALID', msg);
     };
@@ -73,13 +73,13 @@ export class Preprocessor {
     if (!Number.isInteger(maxWords) || maxWords < 1 || maxWords > maxLen) {
       bad(`window size ${maxWords} must be an integer in 1..${maxLen} (the model's max_len)`);
     }
-    if (!Number.isInteger(overlap) || overlap < 0 || overlap * 2 >= maxWords) {
-      bad(`window overlap ${overlap} must be an integer ≥ 0 and less than half the window (${maxWords} words)`);
+    if (!Number.isInteger(overlapWords) || overlapWords < 0 || overlapWords * 2 >= maxWords) {
+      bad(`window overlap ${overlapWords} must be an integer ≥ 0 and less than half the window (${maxWords} words)`);
     }
     const minOverlap = 2 * (maxWidth - 1);
-    if (overlap < minOverlap && maxWords > overlap) {
+    if (overlapWords < minOverlap && maxWords > overlapWords) {
       // Texts longer than one window need this for entities crossing a cut to be seen whole.
-      bad(`window overlap ${overlap} is below 2·(max_width − 1) = ${minOverlap} words; entities crossing a cut could be cut`);
+      bad(`window overlap ${overlapWords} is below 2·(max_width − 1) = ${minOverlap} words; entities crossing a cut could be cut`);
     }
     const maxTextTokens = windowMaxTokens - 2 - prompt.ids.length;
     if (!Number.isFinite(windowMaxTokens) && windowMaxTokens !== Infinity) bad(`max tokens ${windowMaxTokens} is not a number`);
@@ -92,7 +92,7 @@ export class Preprocessor {
     }
     const cutAtSentences = options.cutAtSentences ?? true;
     if (typeof cutAtSentences !== 'boolean') bad('cutAtSentences must be a boolean');
-    return { maxWords, maxTextTokens, overlap, windowMaxTokens, cutAtSentences };
+    return { maxWords, maxTextTokens, overlapWords, windowMaxTokens, cutAtSentences };
   }
 
   /** Splits, tokenizes and windows one text. A text with no words gets no windows. */

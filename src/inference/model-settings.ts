@@ -32,7 +32,7 @@ export interface CheckedSettings extends WindowLimitsResolved {
 type InferenceConfig = Readonly<Config['inference']>;
 
 /** The overlap problem of a window size, with the range that would be accepted. */
-function overlapProblem(words: number, overlap: number, maxWidth: number): string | undefined {
+function overlapProblem(words: number, overlapWords: number, maxWidth: number): string | undefined {
   const min = 2 * (maxWidth - 1);
   const max = Math.ceil(words / 2) - 1; // overlap · 2 < window
   if (min > max) {
@@ -41,14 +41,14 @@ function overlapProblem(words: number, overlap: number, maxWidth: number): strin
       `2·(max_width − 1) = ${min} words and below half the window, so windows need at least ${2 * min + 1} words`
     );
   }
-  if (overlap < min) {
+  if (overlapWords < min) {
     return (
-      `${NAMES.windowOverlapWords} is ${overlap}, below 2·(max_width − 1) = ${min} words for this model (max_width ${maxWidth}): ` +
+      `${NAMES.windowOverlapWords} is ${overlapWords}, below 2·(max_width − 1) = ${min} words for this model (max_width ${maxWidth}): ` +
       `an entity crossing a window cut could be reported cut; set it to ${min}..${max} (default ${DEFAULT_OVERLAP_WORDS})`
     );
   }
-  if (overlap > max) {
-    return `${NAMES.windowOverlapWords} is ${overlap}, not below half the window (${words} words): set it to ${min}..${max}`;
+  if (overlapWords > max) {
+    return `${NAMES.windowOverlapWords} is ${overlapWords}, not below half the window (${words} words): set it to ${min}..${max}`;
   }
   return undefined;
 }
@@ -66,8 +66,8 @@ export function checkModelSettings(model: ModelText, inference: InferenceConfig,
   if (words > maxLen) {
     problems.push(`${NAMES.windowWords} is ${words}, above the model's max_len of ${maxLen} words: unset it (max_len is the default) or set it to at most ${maxLen}`);
   }
-  const overlap = overlapProblem(Math.min(words, maxLen), inference.windowOverlapWords, maxWidth);
-  if (overlap !== undefined) problems.push(overlap);
+  const overlapIssue = overlapProblem(Math.min(words, maxLen), inference.windowOverlapWords, maxWidth);
+  if (overlapIssue !== undefined) problems.push(overlapIssue);
 
   const positions = model.encoderPositions;
   const windowMaxTokens = inference.windowMaxTokens ?? pre.defaultMaxTokens;

@@ -16,7 +16,8 @@ const MIN_FILL = 0.8;
 export interface WindowLimits {
   maxWords: number;
   maxTextTokens: number;
-  overlap: number;
+  /** Words shared by neighbouring windows. */
+  overlapWords: number;
 }
 
 export interface Window {
@@ -39,7 +40,7 @@ export interface Window {
 export function planWindows(counts: ArrayLike<number>, sentenceEnds: ArrayLike<number>, limits: WindowLimits): Window[] {
   const n = counts.length;
   if (n === 0) return [];
-  const { maxWords, maxTextTokens, overlap } = limits;
+  const { maxWords, maxTextTokens, overlapWords } = limits;
   const spans: Array<[number, number]> = [];
   let s = 0;
   for (;;) {
@@ -53,7 +54,7 @@ export function planWindows(counts: ArrayLike<number>, sentenceEnds: ArrayLike<n
       spans.push([s, n]);
       break;
     }
-    const minEnd = s + Math.max(overlap + 1, Math.ceil((e - s) * MIN_FILL));
+    const minEnd = s + Math.max(overlapWords + 1, Math.ceil((e - s) * MIN_FILL));
     let cut = e;
     for (let j = e; j >= minEnd; j--) {
       if (sentenceEnds[j - 1] === 1) {
@@ -62,7 +63,7 @@ export function planWindows(counts: ArrayLike<number>, sentenceEnds: ArrayLike<n
       }
     }
     spans.push([s, cut]);
-    s = Math.max(s + 1, cut - overlap);
+    s = Math.max(s + 1, cut - overlapWords);
   }
   return spans.map(([start, end], i) => {
     const prev = spans[i - 1];

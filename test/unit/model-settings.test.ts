@@ -25,9 +25,9 @@ function problem(env: Record<string, string>): string {
 
 describe('checkModelSettings', () => {
   it('accepts the defaults and reports what they resolve to', () => {
-    expect(check({})).toMatchObject({ maxWords: 384, overlap: 32, windowMaxTokens: 512 });
+    expect(check({})).toMatchObject({ maxWords: 384, overlapWords: 32, windowMaxTokens: 512 });
     const r = check({ WINDOW_WORDS: '200', WINDOW_OVERLAP_WORDS: '22', WINDOW_MAX_TOKENS: '256' });
-    expect(r).toMatchObject({ maxWords: 200, overlap: 22, windowMaxTokens: 256 });
+    expect(r).toMatchObject({ maxWords: 200, overlapWords: 22, windowMaxTokens: 256 });
     expect(r.maxTextTokens).toBe(256 - 2 - r.promptTokens);
   });
 
@@ -47,7 +47,7 @@ describe('checkModelSettings', () => {
 
   it('says how large windows must be when no overlap fits (extract --window-words 8 --window-overlap-words 3)', () => {
     expect(problem({ WINDOW_WORDS: '8', WINDOW_OVERLAP_WORDS: '3' })).toMatch(/windows of 8 words.*at least 45 words/);
-    expect(check({ WINDOW_WORDS: '45', WINDOW_OVERLAP_WORDS: '22' })).toMatchObject({ maxWords: 45, overlap: 22 });
+    expect(check({ WINDOW_WORDS: '45', WINDOW_OVERLAP_WORDS: '22' })).toMatchObject({ maxWords: 45, overlapWords: 22 });
   });
 
   it('refuses a sub-token budget above the encoder', () => {

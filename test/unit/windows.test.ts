@@ -13,7 +13,7 @@ const doc = fc.record({
 });
 
 function limitsFor(maxWords: number, slack: number): WindowLimits {
-  return { maxWords, overlap: 2 * (K - 1), maxTextTokens: 40 + slack };
+  return { maxWords, overlapWords: 2 * (K - 1), maxTextTokens: 40 + slack };
 }
 
 describe('planWindows', () => {
@@ -47,13 +47,13 @@ describe('planWindows', () => {
   });
 
   it('gives a text that fits exactly one window (P1) and grows linearly otherwise (P5)', () => {
-    expect(planWindows([1, 2, 3], [0, 0, 1], { maxWords: 384, maxTextTokens: 6, overlap: 22 })).toEqual([
+    expect(planWindows([1, 2, 3], [0, 0, 1], { maxWords: 384, maxTextTokens: 6, overlapWords: 22 })).toEqual([
       { start: 0, end: 3, ownStart: 0, ownEnd: 3 },
     ]);
     for (const n of [384 * 4, 384 * 16, 384 * 64]) {
       const counts = new Array<number>(n).fill(1);
       const ends = counts.map((_, i) => ((i + 1) % 25 === 0 ? 1 : 0));
-      const ws = planWindows(counts, ends, { maxWords: 384, maxTextTokens: 480, overlap: 32 });
+      const ws = planWindows(counts, ends, { maxWords: 384, maxTextTokens: 480, overlapWords: 32 });
       const processed = ws.reduce((a, w) => a + w.end - w.start, 0);
       expect(processed / n).toBeLessThan(1.15);
     }
