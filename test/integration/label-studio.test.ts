@@ -19,7 +19,7 @@ import { loadConfig } from '../../src/config-load.js';
 import { LabelStudioService } from '../../src/label-studio/service.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { REPO_ROOT } from '../helpers/services.js';
-import { generateArticles } from '../support/news.js';
+import { generateArticles } from '../helpers/news.js';
 
 const WORK = join(REPO_ROOT, '.cache/label-studio-test');
 const MODEL = join(WORK, 'tiny-span');

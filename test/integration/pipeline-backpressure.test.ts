@@ -13,8 +13,8 @@ import { createLogger } from '../../src/logger.js';
 import { EnricherService } from '../../src/pipeline/service.js';
 import { createEsClient, EsResources, waitFor } from '../helpers/es.js';
 import { consumeAll, produce, type ConsumedMessage } from '../helpers/kafka.js';
-import { allIds, committedOffsets, createPipelineTopics, deletePipelineTopics, serviceConfig, trackEs, uniquePipelineNames } from '../support/pipeline.js';
-import { sumMetric } from '../support/service-process.js';
+import { allIds, committedOffsets, createPipelineTopics, deletePipelineTopics, serviceConfig, trackEs, uniquePipelineNames } from '../helpers/pipeline.js';
+import { sumMetric } from '../helpers/service-process.js';
 
 const N = 5000;
 const PADDING = 'lorem ipsum dolor sit amet '.repeat(1480); // ~40 KB carried through, not extracted

@@ -10,7 +10,7 @@ import { EnricherService } from '../../src/pipeline/service.js';
 import type { EnrichedArticle } from '../../src/enriched.js';
 import { createEsClient, EsResources, waitFor } from '../helpers/es.js';
 import { consumeAll, produce } from '../helpers/kafka.js';
-import { generateArticles, type NewsArticle } from '../support/news.js';
+import { generateArticles, type NewsArticle } from '../helpers/news.js';
 import {
   allDocs,
   createPipelineTopics,
@@ -20,7 +20,7 @@ import {
   serviceConfig,
   trackEs,
   uniquePipelineNames,
-} from '../support/pipeline.js';
+} from '../helpers/pipeline.js';
 
 const N = 500;
 

@@ -9,8 +9,8 @@ import { createLogger } from '../../src/logger.js';
 import { EnricherService } from '../../src/pipeline/service.js';
 import { createEsClient, EsResources, waitFor } from '../helpers/es.js';
 import { consumeAll, produce, type ConsumedMessage } from '../helpers/kafka.js';
-import { generateArticles } from '../support/news.js';
-import { allIds, committedOffsets, createPipelineTopics, deletePipelineTopics, serviceConfig, trackEs, uniquePipelineNames } from '../support/pipeline.js';
+import { generateArticles } from '../helpers/news.js';
+import { allIds, committedOffsets, createPipelineTopics, deletePipelineTopics, serviceConfig, trackEs, uniquePipelineNames } from '../helpers/pipeline.js';
 
 const GOOD = 40;
 const BIG = 5 * 1024 * 1024;

@@ -6,9 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEsClient, EsResources, waitFor } from '../helpers/es.js';
 import { produce } from '../helpers/kafka.js';
-import { generateArticles } from '../support/news.js';
-import { allIds, createPipelineTopics, deletePipelineTopics, esCount, jsonMessages, readCommittedKeys, serviceEnv, trackEs, uniquePipelineNames } from '../support/pipeline.js';
-import { ServiceProcess } from '../support/service-process.js';
+import { generateArticles } from '../helpers/news.js';
+import { allIds, createPipelineTopics, deletePipelineTopics, esCount, jsonMessages, readCommittedKeys, serviceEnv, trackEs, uniquePipelineNames } from '../helpers/pipeline.js';
+import { ServiceProcess } from '../helpers/service-process.js';
 
 const N = 1500;
 

@@ -17,8 +17,8 @@ import { EnricherService } from '../../src/pipeline/service.js';
 import { waitFor } from '../helpers/es.js';
 import { consumeAll, createTopic, produce, uniqueTopic } from '../helpers/kafka.js';
 import { freePort, removeServiceDir, REPO_ROOT, startServiceEndpoints, stopService } from '../helpers/services.js';
-import { generateArticles } from '../support/news.js';
-import { createPipelineTopics, esCount, jsonMessages, serviceEnv, uniquePipelineNames } from '../support/pipeline.js';
+import { generateArticles } from '../helpers/news.js';
+import { createPipelineTopics, esCount, jsonMessages, serviceEnv, uniquePipelineNames } from '../helpers/pipeline.js';
 
 const logger = createLogger('silent');
 

@@ -11,7 +11,7 @@ import { createLogger } from '../../src/logger.js';
 import { EnricherService, type CloseResult } from '../../src/pipeline/service.js';
 import { createEsClient, EsResources } from '../helpers/es.js';
 import { produce } from '../helpers/kafka.js';
-import { committedOffsets, createPipelineTopics, deletePipelineTopics, serviceConfig, trackEs, uniquePipelineNames } from '../support/pipeline.js';
+import { committedOffsets, createPipelineTopics, deletePipelineTopics, serviceConfig, trackEs, uniquePipelineNames } from '../helpers/pipeline.js';
 
 /** An extractor whose every call fails the way a broken model does. */
 const broken: EntityExtractor = {

@@ -7,9 +7,9 @@ import type { Client } from '@elastic/elasticsearch';
 import type { Message } from 'kafkajs';
 import { loadConfig } from '../../src/config-load.js';
 import type { Config } from '../../src/config.js';
-import { elasticsearchUrl, waitFor, type EsResources } from '../helpers/es.js';
-import { createTopic, deleteTopics, kafkaBrokers, sharedKafka, uniqueGroupId, uniqueName, withAdmin, type KafkaOptions } from '../helpers/kafka.js';
-import { REPO_ROOT } from '../helpers/services.js';
+import { elasticsearchUrl, waitFor, type EsResources } from './es.js';
+import { createTopic, deleteTopics, kafkaBrokers, sharedKafka, uniqueGroupId, uniqueName, withAdmin, type KafkaOptions } from './kafka.js';
+import { REPO_ROOT } from './services.js';
 
 export const TINY_SPAN = `${REPO_ROOT}test/fixtures/models/tiny-span`;
 

@@ -4,8 +4,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { REPO_ROOT } from '../helpers/services.js';
-import { waitFor } from '../helpers/wait-for.js';
+import { REPO_ROOT } from './services.js';
+import { waitFor } from './wait-for.js';
 
 export interface LogLine {
   readonly level: number;
