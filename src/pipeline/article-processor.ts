@@ -8,10 +8,22 @@ import { decodeOptions, windowOptions } from '../inference/options.js';
 import type { Logger } from '../logger.js';
 import { sleep, type BackoffOptions, backoffDelay } from '../retry.js';
 import { classifyFailure, type Fate } from './fate.js';
-import type { Outcome } from './lane.js';
 import type { Limiter } from './limiter.js';
 import type { PipelineMetrics } from './metrics.js';
 import { fits, outputRecord, type OutRecord } from './records.js';
+
+/** How a message ended, once processing finished (before the sinks). */
+export type Outcome =
+  | {
+      readonly kind: 'enriched';
+      readonly id: string;
+      /** The enriched article as JSON (ES `_source` and output value). */
+      readonly json: string;
+      readonly bytes: number;
+      /** The output-topic record, built (and size-checked) once; absent without an output topic. */
+      readonly record?: OutRecord | undefined;
+    }
+  | { readonly kind: 'dead'; readonly error: EnricherError; readonly articleId?: string | undefined };
 
 /** Longest article id, in UTF-8 bytes (Elasticsearch's `_id` limit). */
 export const MAX_ID_BYTES = 512;

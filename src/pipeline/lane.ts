@@ -1,20 +1,6 @@
 import { setMaxListeners } from 'node:events';
-import type { EnricherError } from '../errors.js';
+import type { Outcome } from './article-processor.js';
 import { OffsetTracker } from './offset-tracker.js';
-import type { OutRecord } from './records.js';
-
-/** How a message ended, once processing finished (before the sinks). */
-export type Outcome =
-  | {
-      readonly kind: 'enriched';
-      readonly id: string;
-      /** The enriched article as JSON (ES `_source` and output value). */
-      readonly json: string;
-      readonly bytes: number;
-      /** The output-topic record, built (and size-checked) once; absent without an output topic. */
-      readonly record?: OutRecord | undefined;
-    }
-  | { readonly kind: 'dead'; readonly error: EnricherError; readonly articleId?: string | undefined };
 
 /** One admitted message of a partition. */
 export interface Entry {
