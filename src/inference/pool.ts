@@ -9,7 +9,8 @@ import { textEntities } from '../gliner/postprocess.js';
 import type { PreparedText } from '../gliner/preprocess.js';
 import type { Logger } from '../logger.js';
 import { DynamicBatcher, resolveBatcherLimits, type BatcherLimits, type DeprecatedBatcherLimits, type QueuedItem } from './batcher.js';
-import { LocalSlot } from './local-slot.js';
+// A type only: local-slot loads ONNX Runtime, so it is imported where a slot on this thread is made (workers 0).
+import type { LocalSlot } from './local-slot.js';
 import type { FromWorker, ToWorker, WireSpans } from './protocol.js';
 import { WorkerSlot } from './worker-slot.js';
 
@@ -155,9 +156,11 @@ export class InferencePool implements EntityExtractor {
   private async spawn(index: number, attempt = 0): Promise<void> {
     const init = { modelDir: this.options.modelDir, load: this.options.load };
     const onMessage = (s: Slot, m: FromWorker): void => this.onMessage(s, m);
+    // Only a slot on this thread loads ONNX Runtime here; with worker threads (the service) this
+    // thread never does: the model loads in the workers.
     const slot: Slot =
       this.options.workers === 0
-        ? new LocalSlot(index, init, onMessage)
+        ? new (await import('./local-slot.js')).LocalSlot(index, init, onMessage)
         : new WorkerSlot(index, init, onMessage, (s, reason) => this.onExit(s, reason));
     this.slots[index] = slot;
     try {
