@@ -121,6 +121,11 @@ export class EnricherService {
     const { config, logger } = this.options;
     let modelText: ModelText | undefined;
     if (this.options.extractor === undefined) {
+      // The main thread serves Kafka heartbeats, offset commits and the health probes: inference
+      // there (INFERENCE_WORKERS=0, fine for extract) would stall them for a whole batch.
+      if (config.inference.workers === 0) {
+        throw new EnricherError('CONFIG_INVALID', 'inference.workers (INFERENCE_WORKERS) is 0: the service needs at least 1 worker thread, since inference on its main thread would stall Kafka heartbeats, offset commits and health probes (0 is for extract and the library)');
+      }
       const checked = preflightModel(config);
       this.log.info({ window: checked.window }, 'model settings checked');
       modelText = checked.modelText;
