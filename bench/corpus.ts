@@ -4,7 +4,7 @@
  * wire feed. Same seed → same corpus, so runs compare like with like.
  */
 
-import { prng as rng } from '../test/support/news.js';
+import { prng as rng } from '../test/helpers/news.js';
 
 const PEOPLE = [
   'Angela Merkel', 'Emmanuel Macron', 'Olaf Scholz', 'Giorgia Meloni', 'Pedro Sánchez', 'Ursula von der Leyen', 'Joe Biden',
