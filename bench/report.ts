@@ -184,10 +184,10 @@ export function writeReport(r: BenchResults, path: string): void {
   lines.push('| target | measured | met |', '|---|---|---|');
   const t = (name: string, value: string, ok: boolean | undefined) => lines.push(`| ${name} | ${value} | ${ok === undefined ? 'n/a' : ok ? 'yes' : 'no'} |`);
   const fp32Ratio = oursFp32 && base ? oursFp32.wps.median / base.wps.median : NaN;
-  t('CPU fp32 ≥ 1.1× reference words/s (same model, threads), identical entities', `${fmt(fp32Ratio, 2)}× of ref b1${bestRefOnnx && oursFp32 ? `, ${fmt(oursFp32.wps.median / bestRefOnnx.wps.median, 2)}× of ref's best batch` : ''}; ${agreeFp32.identicalTexts}/${agreeFp32.texts} identical`, Number.isFinite(fp32Ratio) ? fp32Ratio >= 1.1 && agreeFp32.identicalTexts === agreeFp32.texts : undefined);
-  t('time outside ONNX Runtime ≤ 5% of wall', oursFp32?.outsideOrt !== undefined ? `${fmt(oursFp32.outsideOrt * 100, 1)}%` : 'n/a', oursFp32?.outsideOrt !== undefined ? oursFp32.outsideOrt <= 0.05 : undefined);
+  t('CPU fp32 ≥ 1.3× reference words/s (same model, threads), identical entities', `${fmt(fp32Ratio, 2)}× of ref b1${bestRefOnnx && oursFp32 ? `, ${fmt(oursFp32.wps.median / bestRefOnnx.wps.median, 2)}× of ref's best batch` : ''}; ${agreeFp32.identicalTexts}/${agreeFp32.texts} identical`, Number.isFinite(fp32Ratio) ? fp32Ratio >= 1.3 && agreeFp32.identicalTexts === agreeFp32.texts : undefined);
+  t('time outside ONNX Runtime ≤ 2% of wall', oursFp32?.outsideOrt !== undefined ? `${fmt(oursFp32.outsideOrt * 100, 1)}%` : 'n/a', oursFp32?.outsideOrt !== undefined ? oursFp32.outsideOrt <= 0.02 : undefined);
   const int8Ratio = oursInt8 && base ? oursInt8.wps.median / base.wps.median : NaN;
-  t('CPU int8 ≥ 2× reference fp32 words/s', `${fmt(int8Ratio, 2)}×`, Number.isFinite(int8Ratio) ? int8Ratio >= 2 : undefined);
+  t('CPU int8 (best batch) ≥ 2× reference fp32 words/s', `${fmt(int8Ratio, 2)}× (F1 cost of int8 on the shipped model: EVALUATION.md)`, Number.isFinite(int8Ratio) ? int8Ratio >= 2 : undefined);
   const sc = usPerWord(scale[2]) / usPerWord(scale[0]);
   t('cost per word at 16× max_len ≤ 1.15× that at 1×', `${fmt(sc, 2)}×`, Number.isFinite(sc) ? sc <= 1.15 : undefined);
   t('Kafka + Elasticsearch overhead ≤ 10% of pure inference', overheadText, Number.isFinite(overhead) ? overhead <= 0.1 : undefined);
