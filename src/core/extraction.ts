@@ -13,6 +13,14 @@ export interface ExtractionRequest {
   decode: DecodeOptions;
   window?: Partial<WindowOptions>;
   mergeAdjacent?: boolean;
+  /**
+   * Words placed before every window's text, after the label prompt, as multitask GLiNER models
+   * read a task (relations: `relations/multitask.ts`). They take part in decoding like text, but
+   * spans starting in them are dropped and offsets stay those of the field; they shrink each
+   * window by their words and sub-tokens. A text that fits one window then equals the reference
+   * run on `taskPrompt + " \n " + text` (minus spans starting in the prompt).
+   */
+  taskPrompt?: string;
 }
 
 /** Result per field, in request order. */

@@ -21,6 +21,12 @@ export interface PreparedText {
   windows: Window[];
 }
 
+/** Words before every window's text (a task prompt): their sub-tokens, as a text's. */
+export interface TaskPrefix {
+  ids: Int32Array;
+  counts: Int32Array;
+}
+
 /** Resolved window limits for one label prompt. */
 export interface WindowLimitsResolved {
   maxWords: number;
@@ -37,6 +43,7 @@ export interface WindowLimitsResolved {
  */
 export class Preprocessor {
   private readonly prompts = new Map<string, Prompt>();
+  private readonly prefixes = new Map<string, TaskPrefix>();
 
   constructor(
     readonly tokenizer: WordTokenizer,
@@ -58,9 +65,38 @@ export class Preprocessor {
     return p;
   }
 
-  /** Validates window options against the model and the prompt. */
-  limits(prompt: Prompt, options: Partial<WindowOptions> = {}): WindowLimitsResolved {
-    const { maxLen, maxWidth } = this.settings;
+  /** The words of a task prompt, tokenized as text words (memoised: a task prompt is a constant). */
+  taskPrefix(prompt: string): TaskPrefix {
+    let prefix = this.prefixes.get(prompt);
+    if (prefix === undefined) {
+      prefix = this.tokenizePrefix(prompt);
+      if (this.prefixes.size > 16) this.prefixes.clear();
+      this.prefixes.set(prompt, prefix);
+    }
+    return prefix;
+  }
+
+  private tokenizePrefix(prompt: string): TaskPrefix {
+    const words = splitWords(prompt);
+    const pieces = Array.from({ length: words.count }, (_, i) => this.tokenizer.encodeWord(prompt.slice(words.starts[i], words.ends[i])));
+    const ids = new Int32Array(pieces.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of pieces) {
+      ids.set(p, at);
+      at += p.length;
+    }
+    return { ids, counts: Int32Array.from(pieces, (p) => p.length) };
+  }
+
+  /**
+   * Validates window options against the model and the prompt. A task prefix takes its words
+   * from every window's `max_len` and its sub-tokens from the encoder budget.
+   */
+  limits(prompt: Prompt, options: Partial<WindowOptions> = {}, prefix?: TaskPrefix): WindowLimitsResolved {
+    const { maxWidth } = this.settings;
+    const prefixWords = prefix?.counts.length ?? 0;
+    const maxLen = this.settings.maxLen - prefixWords;
+    if (maxLen < 1) throw new EnricherError('OPTIONS_INVALID', `the task prompt's ${prefixWords} words leave no room in the model's max_len of ${this.settings.maxLen}`);
     const maxWords = options.maxWords ?? maxLen;
     const overlapWords = options.overlapWords ?? DEFAULT_OVERLAP_WORDS;
     const bad = (msg: string): never => {
@@ -71,7 +107,7 @@ export class Preprocessor {
     }
     const windowMaxTokens = options.windowMaxTokens ?? options.maxTokens ?? this.defaultMaxTokens;
     if (!Number.isInteger(maxWords) || maxWords < 1 || maxWords > maxLen) {
-      bad(`window size ${maxWords} must be an integer in 1..${maxLen} (the model's max_len)`);
+      bad(`window size ${maxWords} must be an integer in 1..${maxLen} (the model's max_len${prefixWords > 0 ? ` less the task prompt's ${prefixWords} words` : ''})`);
     }
     if (!Number.isInteger(overlapWords) || overlapWords < 0 || overlapWords * 2 >= maxWords) {
       bad(`window overlap ${overlapWords} must be an integer ≥ 0 and less than half the window (${maxWords} words)`);
@@ -81,12 +117,12 @@ export class Preprocessor {
       // Texts longer than one window need this for entities crossing a cut to be seen whole.
       bad(`window overlap ${overlapWords} is below 2·(max_width − 1) = ${minOverlap} words; entities crossing a cut could be cut`);
     }
-    const maxTextTokens = windowMaxTokens - 2 - prompt.ids.length;
+    const maxTextTokens = windowMaxTokens - 2 - prompt.ids.length - (prefix?.ids.length ?? 0);
     if (!Number.isFinite(windowMaxTokens) && windowMaxTokens !== Infinity) bad(`max tokens ${windowMaxTokens} is not a number`);
     if (maxTextTokens < MIN_TEXT_TOKENS) {
       throw new EnricherError(
         'LABELS_INVALID',
-        `the label prompt takes ${prompt.ids.length} sub-tokens of the ${windowMaxTokens}-token encoder budget, ` +
+        `the label prompt takes ${prompt.ids.length} sub-tokens${prefix ? ` and the task prompt ${prefix.ids.length}` : ''} of the ${windowMaxTokens}-token encoder budget, ` +
           `leaving ${maxTextTokens} for text (need ≥ ${MIN_TEXT_TOKENS}): use fewer or shorter labels`,
       );
     }

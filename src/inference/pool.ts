@@ -6,7 +6,7 @@ import { EnricherError, isEnricherError, toEnricherError, type ErrorCode } from 
 import type { LoadOptions } from '../gliner/model.js';
 import { loadModelText, type ModelText } from '../gliner/model-text.js';
 import { textEntities } from '../gliner/postprocess.js';
-import type { PreparedText } from '../gliner/preprocess.js';
+import type { PreparedText, TaskPrefix } from '../gliner/preprocess.js';
 import type { Logger } from '../logger.js';
 import { DynamicBatcher, resolveBatcherLimits, type BatcherLimits, type DeprecatedBatcherLimits, type QueuedItem } from './batcher.js';
 // A type only: local-slot loads ONNX Runtime, so it is imported where a slot on this thread is made (workers 0).
@@ -47,6 +47,8 @@ interface RequestState {
   labels: string[];
   decode: DecodeOptions;
   prepared: PreparedText[];
+  /** The task prompt's words before every window (ExtractionRequest.taskPrompt), if any. */
+  prefix: TaskPrefix | undefined;
   perWindow: WordSpan[][][];
   pending: number;
   settled: boolean;
@@ -140,6 +142,7 @@ export class InferencePool implements EntityExtractor {
         labels: [...new Set(request.labels)],
         decode,
         prepared: [],
+        prefix: undefined,
         perWindow: [],
         pending: 0,
         settled: false,
@@ -189,9 +192,11 @@ export class InferencePool implements EntityExtractor {
     let promptLength: number;
     try {
       const prompt = pre.prompt(req.labels);
-      const limits = pre.limits(prompt, req.request.window ?? {});
+      const { taskPrompt } = req.request;
+      req.prefix = taskPrompt === undefined || taskPrompt === '' ? undefined : pre.taskPrefix(taskPrompt);
+      const limits = pre.limits(prompt, req.request.window ?? {}, req.prefix);
       texts = req.request.fields.map((f) => pre.prepareText(f.text, limits));
-      promptLength = prompt.ids.length;
+      promptLength = prompt.ids.length + (req.prefix?.ids.length ?? 0);
     } catch (err) {
       return this.fail(req, toEnricherError(err, 'INFERENCE_FAILED'));
     }
@@ -214,8 +219,8 @@ export class InferencePool implements EntityExtractor {
     if (req.settled) return;
     req.prepared = texts;
     req.perWindow = texts.map((t) => t.windows.map(() => []));
-    // Windows share a batch only with windows decoded the same way under the same prompt.
-    const key = JSON.stringify([req.labels, req.decode.threshold, req.decode.flatNer, req.decode.multiLabel]);
+    // Windows share a batch only with windows decoded the same way under the same prompts.
+    const key = JSON.stringify([req.labels, req.decode.threshold, req.decode.flatNer, req.decode.multiLabel, req.request.taskPrompt ?? '']);
     const now = performance.now();
     texts.forEach((t, field) =>
       t.windows.forEach((w, window) => {
@@ -236,8 +241,13 @@ export class InferencePool implements EntityExtractor {
       const { req, field, window } = item.payload;
       if (req.settled) return;
       const list: WordSpan[] = [];
+      // Word indices count the task prompt's words first: spans starting in them are dropped
+      // (after taking part in the window's greedy selection, as in the reference).
+      const shift = req.prefix?.counts.length ?? 0;
       for (let k = spans.offsets[i]!; k < spans.offsets[i + 1]!; k++) {
-        list.push({ start: spans.words[2 * k]!, end: spans.words[2 * k + 1]!, label: spans.labels[k]!, score: spans.scores[k]! });
+        const start = spans.words[2 * k]! - shift;
+        if (start < 0) continue;
+        list.push({ start, end: spans.words[2 * k + 1]! - shift, label: spans.labels[k]!, score: spans.scores[k]! });
       }
       req.perWindow[field]![window] = list;
       if (--req.pending === 0) this.finish(req);
@@ -347,10 +357,21 @@ function inferMessage(id: number, items: readonly QueuedItem<WindowRef>[]): [ToW
   for (const { payload } of items) {
     const t = payload.req.prepared[payload.field]!;
     const w = t.windows[payload.window]!;
-    ids.push(t.ids.slice(t.tokenStart[w.start], t.tokenStart[w.end]));
-    counts.push(t.counts.slice(w.start, w.end));
+    const windowIds = t.ids.subarray(t.tokenStart[w.start], t.tokenStart[w.end]);
+    const windowCounts = t.counts.subarray(w.start, w.end);
+    const prefix = payload.req.prefix;
+    ids.push(prefix ? concat(prefix.ids, windowIds) : windowIds.slice());
+    counts.push(prefix ? concat(prefix.counts, windowCounts) : windowCounts.slice());
   }
   const { labels, decode } = items[0]!.payload.req;
   const transfer = [...ids, ...counts].map((a) => a.buffer as ArrayBuffer);
   return [{ type: 'infer', id, labels, decode, ids, counts }, transfer];
+}
+
+/** A task prompt's words followed by a window's, in one new array (it is transferred). */
+function concat(a: Int32Array, b: Int32Array): Int32Array {
+  const out = new Int32Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }

@@ -93,6 +93,37 @@ describe('long text on the span fixture', () => {
     );
   });
 
+  it('a task prompt goes before every window: each entity is what its window, run alone with the prompt, reports', async () => {
+    const taskPrompt = 'Extract relationships between entities from the text: ';
+    const text = Array.from({ length: 3 }, () => SENTENCES.join(' ')).join('\n');
+    const pre = model.preprocessor;
+    const prefix = pre.taskPrefix(taskPrompt);
+    const p = pre.prepareText(text, pre.limits(pre.prompt(LABELS), SMALL, prefix));
+    expect(p.windows.length).toBeGreaterThan(3);
+    // The window budget is the text's: SMALL's 60 words each, the prompt's 8 on top.
+    expect(Math.max(...p.windows.map((w) => w.end - w.start))).toBeLessThanOrEqual(SMALL.maxWords);
+    const ask = (t: string, window?: Partial<WindowOptions>) =>
+      engine.extract({ fields: [{ field: 'b', text: t }], labels: LABELS, decode: { threshold: 0.4, flatNer: true, multiLabel: false }, taskPrompt, ...(window ? { window } : {}) });
+    const [res] = await ask(text, SMALL);
+    expect(res!.windows).toBe(p.windows.length);
+    expect(res!.entities.length).toBeGreaterThan(5);
+    const wordOf = new Map<number, number>();
+    p.starts.forEach((s, i) => wordOf.set(s, i));
+    for (const e of res!.entities) {
+      expect(text.slice(e.start, e.end)).toBe(e.text);
+      const w0 = wordOf.get(e.start)!;
+      const win = p.windows.find((w) => w.ownStart <= w0 && w0 < w.ownEnd)!;
+      const offset = p.starts[win.start]!;
+      const [alone] = await ask(text.slice(offset, p.ends[win.end - 1]));
+      const match = alone!.entities.find((a) => a.start + offset === e.start && a.end + offset === e.end && a.label === e.label);
+      expect(match, `${e.text} (${e.label}) from window ${win.start}..${win.end}`).toBeDefined();
+      expect(match!.score).toBe(e.score);
+    }
+    // The prompt changes what the model reads: the same text without it scores differently.
+    const [plain] = await engine.predict([text], { labels: LABELS, threshold: 0.4, flatNer: true, multiLabel: false, window: SMALL });
+    expect(plain!.entities.map((e) => e.score)).not.toEqual(res!.entities.map((e) => e.score));
+  });
+
   it('P5: windows grow linearly with length', () => {
     const base = SENTENCES.join(' ');
     const counts = [1, 4, 16].map((m) => {
