@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EnricherError } from './errors.js';
 import type { FieldText } from './core/extraction.js';
+import { relationNameProblem } from './core/relations.js';
 import { exceedsJsonDepth, MAX_JSON_DEPTH } from './json-depth.js';
 
 /** Limits applied to every input message. */
@@ -31,6 +32,8 @@ const ArticleSchema = z
     language: z.string().optional(),
     published_at: isoDate.optional(),
     labels: z.array(z.string().min(1).max(100)).min(1).optional(),
+    /** Relation names for this article (an empty list asks none). */
+    relations: z.array(z.string().min(1).max(100)).optional(),
   })
   .passthrough();
 
@@ -41,6 +44,8 @@ export interface Article {
   fields: FieldText[];
   /** Per-message label override, when given. */
   labels?: string[];
+  /** Per-message relation names, when given. */
+  relations?: string[];
   /** The message as received; the output keeps every key of it. */
   raw: Record<string, unknown>;
 }
@@ -75,10 +80,19 @@ export function parseArticle(value: unknown, key: string | undefined, limits: Ar
       context: { articleId: id },
     });
   }
+  if (a.relations !== undefined) {
+    if (a.relations.length > limits.maxLabels) {
+      throw new EnricherError('MESSAGE_SCHEMA', `message asks for ${a.relations.length} relations, above the limit of ${limits.maxLabels}`, { context: { articleId: id } });
+    }
+    for (const name of a.relations) {
+      const problem = relationNameProblem(name);
+      if (problem !== undefined) throw new EnricherError('MESSAGE_SCHEMA', `relation ${JSON.stringify(name)} ${problem}`, { context: { articleId: id } });
+    }
+  }
   const fields: FieldText[] = [];
   if (a.title !== undefined && a.title.trim() !== '') fields.push({ field: 'title', text: a.title });
   fields.push({ field: bodyKey, text: body });
-  return { id, fields, ...(a.labels ? { labels: a.labels } : {}), raw: value as Record<string, unknown> };
+  return { id, fields, ...(a.labels ? { labels: a.labels } : {}), ...(a.relations ? { relations: a.relations } : {}), raw: value as Record<string, unknown> };
 }
 
 // `fatal`: invalid UTF-8 is refused, never replaced. A leading byte-order mark is dropped

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_ARTICLE_LIMITS } from './article.js';
 import { DEFAULT_BATCH_MAX_TOKENS, DEFAULT_DECODE, DEFAULT_OVERLAP_WORDS } from './core/defaults.js';
+import { relationNameProblem } from './core/relations.js';
 
 /**
  * The one configuration schema. Every option and its default lives here; values come
@@ -57,6 +58,16 @@ const InferenceSchema = z
     multiLabel: bool.default(DEFAULT_DECODE.multiLabel),
     /** NuNER Zero's adjacent-entity merge. */
     mergeAdjacent: bool.default(false),
+    /**
+     * Relation names asked between each article's entities (the multitask prompt, a second model
+     * pass per field; README "Relations"). Empty: no relations, no second pass. A message's own
+     * `relations` replace them when `allowMessageLabels` is on, bounded by `maxLabelsPerMessage`.
+     */
+    relations: csv.default([]),
+    /** The second pass keeps relations scoring above this. */
+    relationThreshold: z.coerce.number().min(0).lt(1).default(0.5),
+    /** `<entity> <> <relation>` labels per model pass (more are asked in further passes). */
+    relationLabelsPerPass: int(1).default(32),
     /** Words per window; the model's max_len when unset. */
     windowWords: int(1).optional(),
     windowOverlapWords: int(0).default(DEFAULT_OVERLAP_WORDS),
@@ -207,6 +218,10 @@ export const ConfigSchema = z
         message: 'heartbeat interval should be at most a third of the session timeout',
       });
     }
+    c.inference.relations.forEach((name, i) => {
+      const problem = relationNameProblem(name);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['inference', 'relations', i], message: `relation ${JSON.stringify(name)} ${problem}` });
+    });
     if (c.inference.batchMaxWaitMs * 2 > c.kafka.sessionTimeoutMs) {
       ctx.addIssue({ code: 'custom', path: ['inference', 'batchMaxWaitMs'], message: 'batch wait must be well below the session timeout' });
     }

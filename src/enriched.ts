@@ -1,6 +1,7 @@
 import type { Article } from './article.js';
 import type { DecodeOptions, ModelInfo } from './core/types.js';
 import type { FieldEntities } from './core/extraction.js';
+import type { Relation } from './core/relations.js';
 
 /** One mention, with the field it was found in (DESIGN.md §2). */
 export interface EntityMention {
@@ -32,6 +33,9 @@ export interface EnrichmentInfo {
   threshold: number;
   flat_ner: boolean;
   multi_label: boolean;
+  /** Relation names asked (empty: no relation pass ran). */
+  relations: string[];
+  relation_threshold: number;
   /** Windows over all fields. */
   windows: number;
   windows_by_field: Record<string, number>;
@@ -48,6 +52,8 @@ export type EnrichedArticle = Record<string, unknown> & {
   entities: EntityMention[];
   entity_summary: EntitySummary[];
   entities_by_label: Record<string, string[]>;
+  /** head --relation--> tail between entities of one field, sorted by (field, tail start). */
+  relations: Relation[];
   enrichment: EnrichmentInfo;
 };
 
@@ -69,6 +75,8 @@ export interface EnrichmentMeta {
   model: ModelInfo;
   labels: readonly string[];
   decode: DecodeOptions;
+  /** Relation names asked (empty: no relation pass), their threshold, and what was found. */
+  relations: { names: readonly string[]; threshold: number; found: readonly Relation[] };
   durationMs: number;
   processedAt: Date;
   version: string;
@@ -116,6 +124,7 @@ export function buildEnrichedArticle(article: Article, results: readonly FieldEn
     entities,
     entity_summary: [...summary.values()].sort((a, b) => b.count - a.count || b.max_score - a.max_score),
     entities_by_label: byLabel,
+    relations: [...meta.relations.found].sort((a, b) => (a.field < b.field ? -1 : a.field > b.field ? 1 : a.tail.start - b.tail.start || a.head.start - b.head.start)),
     enrichment: {
       model: meta.model.name,
       model_sha256: meta.model.sha256,
@@ -124,6 +133,8 @@ export function buildEnrichedArticle(article: Article, results: readonly FieldEn
       threshold: meta.decode.threshold,
       flat_ner: meta.decode.flatNer,
       multi_label: meta.decode.multiLabel,
+      relations: [...meta.relations.names],
+      relation_threshold: meta.relations.threshold,
       windows: results.reduce((a, r) => a + r.windows, 0),
       windows_by_field: windowsByField,
       truncated: false,

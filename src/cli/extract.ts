@@ -7,6 +7,7 @@ import type { Config } from '../config.js';
 import { buildEnrichedArticle } from '../enriched.js';
 import { EnricherError, toEnricherError, type ErrorCode } from '../errors.js';
 import type { EntityExtractor, ExtractionRequest, FieldEntities } from '../core/extraction.js';
+import type { Relation } from '../core/relations.js';
 import { addTiming, type BatchTiming } from '../gliner/runner.js';
 import { createExtractor } from '../inference/create-extractor.js';
 import { preflightModel } from '../inference/model-settings.js';
@@ -15,6 +16,7 @@ import { createLogger } from '../logger.js';
 import { labelsFor } from '../pipeline/article-processor.js';
 import { PER_MESSAGE_CODES } from '../pipeline/fate.js';
 import { redactUrlCredentials } from '../redact.js';
+import { articleRelations, relationNamesFor } from '../relations/article-relations.js';
 import { ENRICHER_VERSION } from '../version.js';
 import { byteLines, isBlank, openInput, openOutput } from './byte-lines.js';
 import { EXTRACT_EXIT, EXTRACT_FLAGS, EXTRACT_USAGE } from './extract-usage.js';
@@ -152,9 +154,12 @@ async function enrichLine(engine: EntityExtractor, config: Readonly<Config>, req
   const { decode } = request;
   const labels = labelsFor(article, config);
   const t0 = performance.now();
+  const relationNames = relationNamesFor(article, config);
   let fields: FieldEntities[];
+  let relations: Relation[];
   try {
     fields = await engine.extract({ ...request, fields: article.fields, labels });
+    relations = await articleRelations(engine, article.fields, fields, relationNames, config);
   } catch (err) {
     return PER_MESSAGE_CODES.has(toEnricherError(err, 'INFERENCE_FAILED').code) ? { kind: 'failed', line, error: err } : { kind: 'fatal', error: err };
   }
@@ -163,6 +168,7 @@ async function enrichLine(engine: EntityExtractor, config: Readonly<Config>, req
       model: engine.model,
       labels,
       decode,
+      relations: { names: relationNames, threshold: config.inference.relationThreshold, found: relations },
       durationMs: performance.now() - t0,
       processedAt: new Date(),
       version: ENRICHER_VERSION,

@@ -14,6 +14,8 @@ export const COMMON_FLAGS = {
   nested: { type: 'boolean', path: 'inference.flatNer', invert: true, help: 'allow nested entities (default: flat)' },
   'multi-label': { type: 'boolean', path: 'inference.multiLabel', help: 'allow several labels on one span' },
   'merge-adjacent': { type: 'boolean', path: 'inference.mergeAdjacent', help: 'merge touching same-label entities (NuNER Zero)' },
+  relations: { type: 'string', path: 'inference.relations', help: 'comma-separated relation names between entities (a second pass)' },
+  'relation-threshold': { type: 'string', path: 'inference.relationThreshold', help: 'keep relations scoring above this (0–1)' },
   'window-words': { type: 'string', path: 'inference.windowWords', help: 'words per window (default: model max_len)' },
   'window-overlap-words': { type: 'string', path: 'inference.windowOverlapWords', help: 'words shared by neighbouring windows' },
   'window-max-tokens': { type: 'string', path: 'inference.windowMaxTokens', help: 'encoder sub-token budget per window' },

@@ -4,8 +4,10 @@ import { buildEnrichedArticle } from '../enriched.js';
 import { EnricherError, isEnricherError, toEnricherError, withContext, type ErrorContext } from '../errors.js';
 import type { DecodeOptions, WindowOptions } from '../core/types.js';
 import type { EntityExtractor, FieldEntities } from '../core/extraction.js';
+import type { Relation } from '../core/relations.js';
 import { decodeOptions, windowOptions } from '../inference/options.js';
 import type { Logger } from '../logger.js';
+import { articleRelations, relationNamesFor } from '../relations/article-relations.js';
 import { sleep, type BackoffOptions, backoffDelay } from '../retry.js';
 import { classifyFailure, type Fate } from './fate.js';
 import type { Limiter } from './limiter.js';
@@ -24,6 +26,13 @@ export type Outcome =
       readonly record?: OutRecord | undefined;
     }
   | { readonly kind: 'dead'; readonly error: EnricherError; readonly articleId?: string | undefined };
+
+/** What step 2 found for an article. */
+interface Extracted {
+  results: FieldEntities[];
+  relationNames: readonly string[];
+  relations: Relation[];
+}
 
 /** Longest article id, in UTF-8 bytes (Elasticsearch's `_id` limit). */
 export const MAX_ID_BYTES = 512;
@@ -92,7 +101,7 @@ export class ArticleProcessor {
     this.options.metrics.inferenceSeconds.observe(durationMs / 1000);
     this.options.metrics.windowsPerArticle.observe(extracted.results.reduce((a, r) => a + r.windows, 0));
 
-    return this.build(article, labels, extracted.results, durationMs, where);
+    return this.build(article, labels, extracted, durationMs, where);
   }
 
   /** Step 1: the message's bytes to a valid article and its labels; whatever fails here is the message's fault. */
@@ -117,14 +126,15 @@ export class ArticleProcessor {
   }
 
   /** Step 3: the enriched article as JSON and, with an output topic, its size-checked record (built once). */
-  private build(article: Article, labels: readonly string[], results: FieldEntities[], durationMs: number, where: ErrorContext): Outcome {
+  private build(article: Article, labels: readonly string[], extracted: Extracted, durationMs: number, where: ErrorContext): Outcome {
     const { extractor, version, config } = this.options;
     let json: string;
     try {
-      const enriched = buildEnrichedArticle(article, results, {
+      const enriched = buildEnrichedArticle(article, extracted.results, {
         model: extractor.model,
         labels,
         decode: this.decode,
+        relations: { names: extracted.relationNames, threshold: config.inference.relationThreshold, found: extracted.relations },
         durationMs,
         processedAt: new Date(),
         version,
@@ -155,13 +165,16 @@ export class ArticleProcessor {
     return { kind: 'enriched', id: article.id, json, bytes, record };
   }
 
-  /** Step 2: entities of every field, under the concurrency limit; transient failures retried with backoff. */
+  /**
+   * Step 2: entities of every field, then (when the article asks for relations) the relations
+   * among them, under the concurrency limit; transient failures retry both with backoff.
+   */
   private async extract(
     article: Article,
     labels: readonly string[],
     signal: AbortSignal,
     where: ErrorContext,
-  ): Promise<{ ok: true; results: FieldEntities[] } | { ok: false; error: EnricherError }> {
+  ): Promise<({ ok: true } & Extracted) | { ok: false; error: EnricherError }> {
     const { extractor, limiter, config, metrics, backoff } = this.options;
     for (let attempt = 0; ; attempt++) {
       let release: (() => void) | undefined;
@@ -171,7 +184,9 @@ export class ArticleProcessor {
           { fields: article.fields, labels, decode: this.decode, window: this.window, mergeAdjacent: config.inference.mergeAdjacent },
           signal,
         );
-        return { ok: true, results };
+        const relationNames = relationNamesFor(article, config);
+        const relations = await articleRelations(extractor, article.fields, results, relationNames, config, signal);
+        return { ok: true, results, relationNames, relations };
       } catch (err) {
         const aborted = signal.aborted;
         const fate = aborted ? classifyFailure(new EnricherError('ABORTED', 'processing aborted', { cause: err }), attempt) : classifyFailure(err, attempt);

@@ -9,6 +9,9 @@
  *
  * Pure: labels and their parsing. Running the passes is `relation-extractor.ts`.
  */
+import { RELATION_LABEL_SEPARATOR as SEPARATOR } from '../core/relations.js';
+
+export { relationNameProblem } from '../core/relations.js';
 
 /** The reference's prompt, placed before every window's words in pass 2. */
 export const RELATION_TASK_PROMPT = 'Extract relationships between entities from the text: ';
@@ -18,8 +21,6 @@ export const RELATION_TASK_PROMPT = 'Extract relationships between entities from
  * model reads are the prompt's words followed by the text's (GLiNER's word splitter drops it).
  */
 export const RELATION_PROMPT_SEPARATOR = ' \n ';
-
-const SEPARATOR = '<>';
 
 /**
  * Pass 2's labels: relation-major, then each distinct entity text in the order first seen, as
@@ -40,11 +41,4 @@ export function parseRelationLabel(label: string): { head: string; relation: str
   const at = label.lastIndexOf(SEPARATOR);
   if (at < 0) throw new Error(`not a relation label: ${JSON.stringify(label)}`);
   return { head: label.slice(0, at).trim(), relation: label.slice(at + SEPARATOR.length).trim() };
-}
-
-/** A relation name the pass-2 labels can carry (no `<>`, not blank). */
-export function relationNameProblem(name: string): string | undefined {
-  if (name.trim() === '') return 'is blank';
-  if (name.includes(SEPARATOR)) return `contains "${SEPARATOR}", which separates a relation label's head from its relation`;
-  return undefined;
 }

@@ -14,28 +14,14 @@
  * start inside the prompt: the reference returns them with negative offsets, we drop them.
  */
 import type { EntityExtractor, FieldText } from '../core/extraction.js';
+import type { Relation } from '../core/relations.js';
 import type { Entity } from '../core/types.js';
 import { isEnricherError } from '../errors.js';
 import { sentenceEnds, splitWords } from '../gliner/words.js';
 import { planWindows } from '../longtext/windows.js';
 import { RELATION_TASK_PROMPT, parseRelationLabel, relationLabels } from './multitask.js';
 
-/** One end of a relation: the entity's text and UTF-16 offsets in its field. */
-export interface RelationEnd {
-  text: string;
-  /** The label of the pass-1 entity at this span; null for a tail no pass-1 entity matches exactly. */
-  label: string | null;
-  start: number;
-  end: number;
-}
-
-export interface Relation {
-  head: RelationEnd;
-  relation: string;
-  tail: RelationEnd;
-  score: number;
-  field: string;
-}
+export type { Relation, RelationEnd } from '../core/relations.js';
 
 export interface RelationOptions {
   /** Relation names, e.g. `acquired`, `chief executive of`. */

@@ -64,6 +64,34 @@ describe('news-enricher extract', () => {
     });
   }
 
+  it('adds relations between the entities with --relations (and a message\'s own relations)', () => {
+    const lines = [
+      JSON.stringify({ id: 'r1', body: 'Microsoft acquired Activision Blizzard. Satya Nadella leads Microsoft in Redmond.' }),
+      JSON.stringify({ id: 'r2', body: 'Microsoft acquired Activision Blizzard.', relations: [] }),
+      JSON.stringify({ id: 'r3', body: 'Paris', relations: ['a <> b'] }),
+    ];
+    const r = extract(['--model', SPAN, '--labels', 'person,organization,location', '--threshold', '0.3', '--relations', 'acquired,leads', '--relation-threshold', '0.1'], `${lines.join('\n')}\n`);
+    const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+    expect(out.map((o) => o.id)).toEqual(['r1', 'r2']);
+    const [r1, r2] = out;
+    expect(r1!.enrichment).toMatchObject({ relations: ['acquired', 'leads'], relation_threshold: 0.1 });
+    expect(r1!.relations.length).toBeGreaterThan(0);
+    const body = (JSON.parse(lines[0]!) as { body: string }).body;
+    const entityTexts = new Set(r1!.entities.map((e: { text: string }) => e.text));
+    for (const rel of r1!.relations) {
+      expect(['acquired', 'leads']).toContain(rel.relation);
+      expect(rel.field).toBe('body');
+      expect(body.slice(rel.head.start, rel.head.end)).toBe(rel.head.text);
+      expect(body.slice(rel.tail.start, rel.tail.end)).toBe(rel.tail.text);
+      expect(entityTexts.has(rel.head.text)).toBe(true);
+      expect(rel.score).toBeGreaterThan(0.1);
+    }
+    // A message's empty list asks none; a name with the separator is the message's fault.
+    expect(r2!.relations).toEqual([]);
+    expect(r2!.enrichment.relations).toEqual([]);
+    expect(report(r.stderr).errors).toEqual([[3, 'MESSAGE_SCHEMA']]);
+  });
+
   it('applies the input rules of the service: BOM accepted, invalid UTF-8 and deep nesting refused, ids from line numbers', () => {
     const input = Buffer.concat([
       Buffer.from([0xef, 0xbb, 0xbf]), // UTF-8 byte-order mark before line 1

@@ -15,6 +15,7 @@ import { parseArticle } from '../../src/article.js';
 import { buildEnrichedArticle, type EnrichedArticle } from '../../src/enriched.js';
 import type { Entity, ModelInfo } from '../../src/core/types.js';
 import type { FieldEntities } from '../../src/core/extraction.js';
+import type { Relation } from '../../src/core/relations.js';
 import { createEsClient, EsResources, uniqueIndexName, waitFor, waitForEsHealthy } from '../helpers/es.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -64,6 +65,8 @@ interface Sample {
   /** [surface text, label] per field; offsets are found in the text (first occurrence). */
   title_entities: Array<[string, string]>;
   body_entities: Array<[string, string]>;
+  /** [head, relation, tail, field]: head and tail are entities of that field (first occurrence). */
+  relations?: Array<[string, string, string, 'title' | 'body']>;
 }
 
 const SAMPLES: Sample[] = [
@@ -84,6 +87,7 @@ const SAMPLES: Sample[] = [
     body: 'Microsoft and OpenAI extended their partnership, Satya Nadella said in Redmond.',
     title_entities: [['Microsoft', 'organization'], ['OpenAI', 'organization']],
     body_entities: [['Microsoft', 'organization'], ['OpenAI', 'organization'], ['Satya Nadella', 'person'], ['Redmond', 'location']],
+    relations: [['Microsoft', 'partner of', 'OpenAI', 'body'], ['Satya Nadella', 'works for', 'Microsoft', 'body']],
   },
   {
     id: 'a3',
@@ -93,6 +97,7 @@ const SAMPLES: Sample[] = [
     body: 'TSMC, the main chip supplier of Apple, expands its plant in Arizona. Tim Cook visited Phoenix.',
     title_entities: [['Apple', 'organization'], ['TSMC', 'organization'], ['Arizona', 'location']],
     body_entities: [['TSMC', 'organization'], ['Apple', 'organization'], ['Arizona', 'location'], ['Tim Cook', 'person'], ['Phoenix', 'location']],
+    relations: [['TSMC', 'supplier of', 'Apple', 'title'], ['TSMC', 'supplier of', 'Apple', 'body'], ['TSMC', 'located in', 'Arizona', 'body']],
   },
   {
     id: 'a4',
@@ -102,6 +107,7 @@ const SAMPLES: Sample[] = [
     body: 'Nvidia reported record revenue. Jensen Huang said demand from Microsoft stays strong.',
     title_entities: [['Nvidia', 'organization']],
     body_entities: [['Nvidia', 'organization'], ['Jensen Huang', 'person'], ['Microsoft', 'organization']],
+    relations: [['Jensen Huang', 'works for', 'Nvidia', 'body'], ['Microsoft', 'customer of', 'Nvidia', 'body']],
   },
   {
     id: 'a5',
@@ -124,6 +130,7 @@ const SAMPLES: Sample[] = [
 ];
 
 const LABELS = ['person', 'organization', 'location', 'event', 'product'];
+const RELATIONS = ['partner of', 'works for', 'supplier of', 'located in', 'customer of'];
 const MODEL: ModelInfo = {
   name: 'gliner_medium_news-v2.1',
   sha256: '0'.repeat(64),
@@ -142,6 +149,19 @@ function entitiesIn(text: string, mentions: Array<[string, string]>): Entity[] {
   });
 }
 
+function relationsOf(s: Sample): Relation[] {
+  return (s.relations ?? []).map(([head, relation, tail, field], i) => {
+    const text = field === 'title' ? s.title : s.body;
+    const mentions = entitiesIn(text, field === 'title' ? s.title_entities : s.body_entities);
+    const end = (t: string) => {
+      const e = mentions.find((m) => m.text === t);
+      if (e === undefined) throw new Error(`test data: relation end "${t}" is not an entity of ${s.id}'s ${field}`);
+      return { text: e.text, label: e.label, start: e.start, end: e.end };
+    };
+    return { head: end(head), relation, tail: end(tail), score: 0.8 - i * 0.01, field };
+  });
+}
+
 function enriched(s: Sample): EnrichedArticle {
   const article = parseArticle({ id: s.id, source: s.source, published_at: s.published_at, title: s.title, body: s.body, url: `https://news.example/${s.id}` }, undefined);
   const results: FieldEntities[] = [
@@ -152,6 +172,7 @@ function enriched(s: Sample): EnrichedArticle {
     model: MODEL,
     labels: LABELS,
     decode: { threshold: 0.5, flatNer: true, multiLabel: false },
+    relations: { names: RELATIONS, threshold: 0.5, found: relationsOf(s) },
     durationMs: 12.5,
     processedAt: new Date('2026-03-02T00:00:00Z'),
     version: '0.1.0',
@@ -166,6 +187,8 @@ const EXAMPLES: Record<string, Params> = {
   'top-entities-all-labels.json': { from: '2026-01-01', to: '2026-04-01', size: 3 },
   'co-occurring-entities.json': { entity: 'Tim Cook', label: 'person', from: '2026-01-01', to: '2026-04-01', size: 5 },
   'significant-entities-for-source.json': { source: 'ap', label_key: 'person', from: '2000-01-01', to: '2100-01-01', size: 5, min_doc_count: 1 },
+  'articles-by-relation.json': { relation: 'supplier of', head_label: 'organization', tail_label: 'organization', tail: 'apple', from: '2026-01-01', to: '2026-04-01', size: 10 },
+  'top-relation-pairs.json': { from: '2026-01-01', to: '2026-04-01', size: 5 },
 };
 
 interface Bucket {
@@ -290,6 +313,34 @@ describe('Elasticsearch entity search examples (real Elasticsearch)', () => {
     expect(keys[2]).toBe('Emmanuel Macron');
     expect(keys).not.toContain('Tim Cook');
     expect(buckets[0]!.score).toBeGreaterThan(buckets[2]!.score!);
+  });
+
+  it('articles-by-relation: articles where an organization is a supplier of an organization named X (nested, same relation)', async () => {
+    type Hit = { _id: string; inner_hits: { relations: { hits: { total: { value: number }; hits: Array<{ _source: { head: { text: string }; field: string } }> } } } };
+    const res = (await search('articles-by-relation.json')) as { hits: { hits: Hit[] } };
+    expect(res.hits.hits.map((h) => h._id)).toEqual(['a3']);
+    const inner = res.hits.hits[0]!.inner_hits.relations.hits;
+    expect(inner.total.value).toBe(2);
+    expect(inner.hits.map((h) => [h._source.head.text, h._source.field]).sort()).toEqual([['TSMC', 'body'], ['TSMC', 'title']]);
+    // The same ends under another relation, or Apple as the head: nothing (matched on one nested relation).
+    const other = (await search('articles-by-relation.json', { ...EXAMPLES['articles-by-relation.json']!, relation: 'partner of' })) as { hits: { hits: unknown[] } };
+    expect(other.hits.hits).toEqual([]);
+    const mapping = await client.indices.getMapping({ index });
+    expect(mapping[index]?.mappings.properties?.['relations']?.type).toBe('nested');
+  });
+
+  it('top-relation-pairs: the most frequent head --relation--> tail pairs, with article counts', async () => {
+    type RelBucket = Bucket & { heads: { buckets: Array<Bucket & { tails: { buckets: Bucket[] } }> } };
+    const byRelation = ((aggs(await search('top-relation-pairs.json'))['relations'] as { by_relation: { buckets: RelBucket[] } }).by_relation.buckets);
+    const rows = byRelation.flatMap((r) => r.heads.buckets.flatMap((h) => h.tails.buckets.map((t) => [r.key, h.key, t.key, t.doc_count, t.articles!.doc_count])));
+    expect(rows).toEqual([
+      ['supplier of', 'TSMC', 'Apple', 2, 1],
+      ['works for', 'Jensen Huang', 'Nvidia', 1, 1],
+      ['works for', 'Satya Nadella', 'Microsoft', 1, 1],
+      ['customer of', 'Microsoft', 'Nvidia', 1, 1],
+      ['located in', 'TSMC', 'Arizona', 1, 1],
+      ['partner of', 'Microsoft', 'OpenAI', 1, 1],
+    ]);
   });
 
   it('every query file has an example here and a pasteable request in docs/elasticsearch-queries.md that matches it', () => {

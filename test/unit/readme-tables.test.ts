@@ -26,7 +26,8 @@ const unquote = (cell: string): string => cell.replace(/^`|`$/g, '');
 
 function formatDefault(value: unknown): string {
   if (value === undefined) return '—';
-  if (Array.isArray(value)) return `\`${value.join(',')}\``;
+  // A list; empty shows as none, like an unset value.
+  if (Array.isArray(value)) return value.length === 0 ? '—' : `\`${value.join(',')}\``;
   // A map written as VALUE=x,… in the environment; empty shows as none.
   if (typeof value === 'object' && value !== null) {
     const entries = Object.entries(value);

@@ -129,3 +129,15 @@ describe('RelationExtractor', () => {
     expect(rels[0]!.head.start).toBe(ents[0]!.start);
   });
 });
+
+describe('relation settings and message fields', () => {
+  it('refuses a relation name with the separator at start-up, and in a message', async () => {
+    const { loadConfig } = await import('../../src/config-load.js');
+    const { parseArticle } = await import('../../src/article.js');
+    expect(loadConfig({ env: { RELATIONS: 'acquired, leads' } }).inference.relations).toEqual(['acquired', 'leads']);
+    expect(() => loadConfig({ env: { RELATIONS: 'acquired,x <> y' } })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(parseArticle({ id: 'a', body: 'b', relations: ['acquired'] }, undefined).relations).toEqual(['acquired']);
+    expect(() => parseArticle({ id: 'a', body: 'b', relations: ['x <> y'] }, undefined)).toThrow(expect.objectContaining({ code: 'MESSAGE_SCHEMA' }));
+    expect(() => parseArticle({ id: 'a', body: 'b', relations: ['a', 'b', 'c'] }, undefined, { maxBodyBytes: 100, maxLabels: 2 })).toThrow(expect.objectContaining({ code: 'MESSAGE_SCHEMA' }));
+  });
+});

@@ -24,7 +24,10 @@ class FakeExtractor implements EntityExtractor {
   readonly model = model;
   delay: (text: string) => number = () => 0;
   fail: (text: string) => EnricherError | undefined = () => undefined;
+  readonly requests: ExtractionRequest[] = [];
   async extract(request: ExtractionRequest): Promise<FieldEntities[]> {
+    this.requests.push(request);
+    if (request.taskPrompt !== undefined) return this.relationPass(request);
     const body = request.fields[request.fields.length - 1]!.text;
     await new Promise((r) => setTimeout(r, this.delay(body)));
     const err = this.fail(body);
@@ -35,6 +38,18 @@ class FakeExtractor implements EntityExtractor {
       words: f.text.split(' ').length,
       entities: [...f.text.matchAll(/\b[A-Z][a-z]+\b/g)].map((m) => ({ text: m[0], label: 'person', start: m.index, end: m.index + m[0].length, score: 0.9 })),
     }));
+  }
+  /** The relation pass: for each "<head> <> <relation>" label, the first other capitalised word is its tail. */
+  private relationPass(request: ExtractionRequest): FieldEntities[] {
+    return request.fields.map((f) => {
+      const words = [...f.text.matchAll(/\b[A-Z][a-z]+\b/g)];
+      const entities = request.labels.flatMap((label) => {
+        const head = label.split(' <> ')[0]!;
+        const tail = words.find((m) => m[0] !== head);
+        return tail === undefined ? [] : [{ text: tail[0], label, start: tail.index, end: tail.index + tail[0].length, score: 0.7 }];
+      });
+      return { field: f.field, windows: 1, words: 0, entities };
+    });
   }
   async close(): Promise<void> {}
 }
@@ -163,6 +178,23 @@ describe('Pipeline', () => {
     expect(es.docs.find((d) => d.id === 'p1-7')?.version).toBe(8);
     await until(() => source.commits.some((c) => c.get(0) === 25) && source.commits.some((c) => c.get(1) === 25));
     expect(commitsOk.every(Boolean)).toBe(true);
+    await pipeline.stop(false);
+  });
+
+  it('adds relations when RELATIONS are set (a second pass with the task prompt), and none for a message that asks none', async () => {
+    const { extractor, es, pipeline } = setup({ RELATIONS: 'knows' });
+    await pipeline.onBatch(batch(0, [message(0, article('r-0'), 'r-0'), message(1, JSON.stringify({ id: 'r-1', body: 'Alice met Bob', relations: [] }), 'r-1')]));
+    await until(() => es.docs.length === 2);
+    const doc = (id: string) => JSON.parse(es.docs.find((d) => d.id === id)!.json) as { relations: Array<{ head: { text: string }; relation: string; tail: { text: string; label: string | null } }>; enrichment: { relations: string[] } };
+    const r0 = doc('r-0');
+    expect(r0.enrichment.relations).toEqual(['knows']);
+    expect(r0.relations.map((r) => [r.head.text, r.relation, r.tail.text, r.tail.label])).toEqual([
+      ['Bob', 'knows', 'Alice', 'person'],
+      ['Alice', 'knows', 'Bob', 'person'],
+    ]);
+    expect(doc('r-1').relations).toEqual([]);
+    // r-0: one entity pass and one relation pass; r-1: the entity pass only.
+    expect(extractor.requests.filter((r) => r.taskPrompt !== undefined)).toHaveLength(1);
     await pipeline.stop(false);
   });
 

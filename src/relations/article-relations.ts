@@ -1,0 +1,39 @@
+/**
+ * Relations of an article: which names it asks (its own or the configured ones) and the second
+ * pass over each field's entities. Shared by the service's processor and `extract`, so both
+ * produce the same `relations`.
+ */
+import type { Article } from '../article.js';
+import type { Config } from '../config.js';
+import type { EntityExtractor, FieldEntities, FieldText } from '../core/extraction.js';
+import type { Relation } from '../core/relations.js';
+import { RELATION_PROMPT_WORDS, RelationExtractor } from './relation-extractor.js';
+
+/** Relation names for an article: its own when allowed and given, else the configured ones. */
+export function relationNamesFor(article: Article, config: Readonly<Config>): readonly string[] {
+  return config.inference.allowMessageLabels && article.relations !== undefined ? article.relations : config.inference.relations;
+}
+
+/**
+ * The relations among each field's entities; nothing (and no model pass) when no names are
+ * asked or a field has no entities.
+ */
+export async function articleRelations(
+  extractor: EntityExtractor,
+  fields: readonly FieldText[],
+  results: readonly FieldEntities[],
+  names: readonly string[],
+  config: Readonly<Config>,
+  signal?: AbortSignal,
+): Promise<Relation[]> {
+  if (names.length === 0) return [];
+  const rex = new RelationExtractor(extractor, {
+    relations: names,
+    threshold: config.inference.relationThreshold,
+    labelsPerPass: config.inference.relationLabelsPerPass,
+    chunkWords: Math.min(config.inference.windowWords ?? Infinity, extractor.model.maxLen - RELATION_PROMPT_WORDS),
+    overlapWords: config.inference.windowOverlapWords,
+  });
+  const perField = await Promise.all(fields.map((f, i) => rex.extract(f, results[i]?.entities ?? [], signal)));
+  return perField.flat();
+}
