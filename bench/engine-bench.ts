@@ -42,7 +42,7 @@ const texts = readFileSync(a.corpus!, 'utf8')
   .map((l) => (JSON.parse(l) as { text: string }).text);
 const labels = a.labels!.split(',');
 const decode = { threshold: Number(a.threshold), flatNer: true, multiLabel: false };
-const window = a['max-tokens'] ? { maxTokens: a['max-tokens'] === 'inf' ? Infinity : Number(a['max-tokens']) } : undefined;
+const window = a['max-tokens'] ? { windowMaxTokens: a['max-tokens'] === 'inf' ? Infinity : Number(a['max-tokens']) } : undefined;
 const batchSize = Number(a['batch-size']);
 const warmupTexts = Number(a['warmup-texts']) > 0 ? texts.slice(0, Number(a['warmup-texts'])) : texts;
 const threads = Number(a.threads);
@@ -102,7 +102,7 @@ async function runPool(): Promise<Result> {
     modelDir: a.model!,
     load: { executionProvider: 'cpu', variant: a.variant!, intraOpThreads: threads, sha256: await sha256File(files.onnx) },
     workers: Number(a.workers),
-    batcher: { maxItems: batchSize, maxTokens: Number(a['batch-tokens']), maxWaitMs: 5 },
+    batcher: { batchMaxItems: batchSize, batchMaxTokens: Number(a['batch-tokens']), batchMaxWaitMs: 5 },
     logger: pino({ level: 'silent' }),
     onBatch: (s) => batches.push(s),
   });
