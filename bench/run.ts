@@ -240,9 +240,10 @@ async function main(): Promise<void> {
     totalSeconds: (Date.now() - t0) / 1000,
   };
   if (PARTIAL) {
-    if (STAGES.has('shipped')) writeShippedSection(results, SHIPPED, `${ROOT}BENCHMARKS.md`);
+    // A quick run's figures are indicative only: they never replace a measured section.
+    if (STAGES.has('shipped') && !QUICK) writeShippedSection(results, SHIPPED, `${ROOT}BENCHMARKS.md`);
     writeFileSync(`${OUT}results-partial.json`, JSON.stringify(results, null, 1));
-    log(`done in ${Math.round(results.totalSeconds)} s: bench/out/results-partial.json (partial run; BENCHMARKS.md ${STAGES.has('shipped') ? 'shipped-model section only' : 'untouched'})`);
+    log(`done in ${Math.round(results.totalSeconds)} s: bench/out/results-partial.json (partial run; BENCHMARKS.md ${STAGES.has('shipped') && !QUICK ? 'shipped-model section only' : 'untouched'})`);
     return;
   }
   writeFileSync(`${OUT}results.json`, JSON.stringify(results));
