@@ -21,6 +21,12 @@ export interface Relation {
   field: string;
 }
 
+/**
+ * The multitask GLiNER relation prompt (the reference's `GLiNERRelationExtractor.prompt`), read
+ * before every window's words in the relation pass. Here because the start-up check budgets it.
+ */
+export const RELATION_TASK_PROMPT = 'Extract relationships between entities from the text: ';
+
 /** What separates a relation label's head from its relation (`"Microsoft <> acquired"`). */
 export const RELATION_LABEL_SEPARATOR = '<>';
 

@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import { EnricherError, isEnricherError } from '../errors.js';
 import { loadModelText, type ModelText } from '../gliner/model-text.js';
 import { DEFAULT_OVERLAP_WORDS, MIN_TEXT_TOKENS } from '../core/defaults.js';
+import { RELATION_TASK_PROMPT } from '../core/relations.js';
 import type { WindowLimitsResolved } from '../gliner/preprocess.js';
 import { windowOptions } from './options.js';
 
@@ -21,6 +22,7 @@ const NAMES = {
   windowOverlapWords: 'WINDOW_OVERLAP_WORDS (inference.windowOverlapWords, --window-overlap-words)',
   windowMaxTokens: 'WINDOW_MAX_TOKENS (inference.windowMaxTokens, --window-max-tokens)',
   labels: 'LABELS (inference.labels, --labels)',
+  relations: 'RELATIONS (inference.relations, --relations)',
 } as const;
 
 /** What the checked settings resolve to for the configured labels (logged at start-up). */
@@ -94,6 +96,17 @@ export function checkModelSettings(model: ModelText, inference: InferenceConfig,
           `encoder budget, leaving ${textTokens} for text (at least ${MIN_TEXT_TOKENS} are needed): use fewer or shorter labels` +
           (positions === undefined || windowMaxTokens < positions ? ` or raise ${NAMES.windowMaxTokens}` : ''),
       );
+    }
+  }
+
+  // Each relation name, as the shortest label it will be asked in (`<entity> <> <name>`), must
+  // pass the prompt rules and leave text room beside the relation task prompt.
+  for (const name of inference.relations) {
+    try {
+      pre.limits(pre.prompt([`x <> ${name}`]), windowOptions({ inference }), pre.taskPrefix(RELATION_TASK_PROMPT));
+    } catch (err) {
+      if (!isEnricherError(err)) throw err;
+      problems.push(`${NAMES.relations} ${JSON.stringify(name)}: ${err.message}`);
     }
   }
 

@@ -176,11 +176,13 @@ export class ArticleProcessor {
     where: ErrorContext,
   ): Promise<({ ok: true } & Extracted) | { ok: false; error: EnricherError }> {
     const { extractor, limiter, config, metrics, backoff } = this.options;
+    // Entities found survive a retry of the relation pass: only what failed is asked again.
+    let results: FieldEntities[] | undefined;
     for (let attempt = 0; ; attempt++) {
       let release: (() => void) | undefined;
       try {
         release = await limiter.acquire(signal);
-        const results = await extractor.extract(
+        results ??= await extractor.extract(
           { fields: article.fields, labels, decode: this.decode, window: this.window, mergeAdjacent: config.inference.mergeAdjacent },
           signal,
         );

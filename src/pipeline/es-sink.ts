@@ -33,6 +33,12 @@ export function readIndexTemplate(file?: string): IndexTemplate {
   return value as IndexTemplate;
 }
 
+/** A property of the template's mappings (e.g. `relations`), when it has one. */
+function templateProperty(template: IndexTemplate, name: string): Record<string, unknown> | undefined {
+  const props = (template as { template?: { mappings?: { properties?: Record<string, Record<string, unknown>> } } }).template?.mappings?.properties;
+  return props?.[name];
+}
+
 /** One document of a bulk: the article id, its external version and its JSON. */
 export interface EsDocument {
   readonly id: string;
@@ -153,12 +159,23 @@ export class EsSink {
     }
     const mapping = await this.call(() => this.client.indices.getMapping({ index }));
     for (const [name, m] of Object.entries(mapping)) {
-      const type = m.mappings.properties?.['entities']?.type;
-      if (type !== undefined && type !== 'nested') {
-        throw new EnricherError(
-          'ES_MAPPING_CONFLICT',
-          `index ${name} maps "entities" as ${type}, not nested; reindex it or choose another ELASTICSEARCH_INDEX`,
-        );
+      for (const field of ['entities', 'relations']) {
+        const props = m.mappings.properties?.[field] as { type?: string; properties?: unknown } | undefined;
+        // An object field has no `type` but has `properties`: dynamic mapping made it a plain object.
+        const type = props?.type ?? (props?.properties !== undefined ? 'object' : undefined);
+        if (type !== undefined && type !== 'nested') {
+          throw new EnricherError(
+            'ES_MAPPING_CONFLICT',
+            `index ${name} maps "${field}" as ${type}, not nested; reindex it or choose another ELASTICSEARCH_INDEX`,
+          );
+        }
+      }
+      const relations = this.options.installTemplate ? templateProperty(readIndexTemplate(this.options.templateFile), 'relations') : undefined;
+      if (relations !== undefined && m.mappings.properties?.['relations'] === undefined) {
+        // An index made from the version-1 template: add the nested mapping before the first
+        // relation arrives (allowed while the field is absent), or dynamic mapping would make it an object.
+        await this.call(() => this.client.indices.putMapping({ index: name, properties: { relations } as never }), 'ES_SETUP_FAILED');
+        this.log.info({ index: name }, 'added the nested relations mapping to an existing index');
       }
     }
   }

@@ -7,6 +7,7 @@ import type { Article } from '../article.js';
 import type { Config } from '../config.js';
 import type { EntityExtractor, FieldEntities, FieldText } from '../core/extraction.js';
 import type { Relation } from '../core/relations.js';
+import { windowOptions } from '../inference/options.js';
 import { RELATION_PROMPT_WORDS, RelationExtractor } from './relation-extractor.js';
 
 /** Relation names for an article: its own when allowed and given, else the configured ones. */
@@ -33,6 +34,8 @@ export async function articleRelations(
     labelsPerPass: config.inference.relationLabelsPerPass,
     chunkWords: Math.min(config.inference.windowWords ?? Infinity, extractor.model.maxLen - RELATION_PROMPT_WORDS),
     overlapWords: config.inference.windowOverlapWords,
+    // The pool's windows keep the configured encoder budget and overlap; their size is the chunk's.
+    window: (({ maxWords: _size, ...rest }) => rest)(windowOptions(config)),
   });
   const perField = await Promise.all(fields.map((f, i) => rex.extract(f, results[i]?.entities ?? [], signal)));
   return perField.flat();

@@ -14,7 +14,7 @@ import { RELATION_LABEL_SEPARATOR as SEPARATOR } from '../core/relations.js';
 export { relationNameProblem } from '../core/relations.js';
 
 /** The reference's prompt, placed before every window's words in pass 2. */
-export const RELATION_TASK_PROMPT = 'Extract relationships between entities from the text: ';
+export { RELATION_TASK_PROMPT } from '../core/relations.js';
 
 /**
  * What the reference puts between the prompt and the text. It is whitespace, so the words the

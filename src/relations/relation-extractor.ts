@@ -15,8 +15,8 @@
  */
 import type { EntityExtractor, FieldText } from '../core/extraction.js';
 import type { Relation } from '../core/relations.js';
-import type { Entity } from '../core/types.js';
-import { isEnricherError } from '../errors.js';
+import type { Entity, WindowOptions } from '../core/types.js';
+import { EnricherError, isEnricherError } from '../errors.js';
 import { sentenceEnds, splitWords } from '../gliner/words.js';
 import { planWindows } from '../longtext/windows.js';
 import { RELATION_TASK_PROMPT, parseRelationLabel, relationLabels } from './multitask.js';
@@ -34,6 +34,8 @@ export interface RelationOptions {
   chunkWords: number;
   /** Words shared by neighbouring chunks. */
   overlapWords: number;
+  /** The windows' other settings inside the pool (encoder budget, overlap when a chunk needs several windows). */
+  window?: Partial<WindowOptions>;
 }
 
 /** Words of the relation prompt (GLiNER word splitting): what it takes of a window. */
@@ -66,14 +68,20 @@ function groups<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** The pass-1 entity with this text nearest to the tail (head of the relation). */
+/**
+ * The head of a relation: the pass-1 mention with the head's text nearest to the tail, preferring
+ * one that does not overlap the tail (so a text mentioned twice does not relate a mention to
+ * itself); when the only mention overlaps the tail, it is the head, as the reference (which names
+ * heads by text only) reports such a relation too.
+ */
 function nearestHead(candidates: readonly Entity[], headText: string, tail: { start: number; end: number }): Entity | undefined {
   let best: Entity | undefined;
   let bestGap = Infinity;
   for (const e of candidates) {
     if (e.text !== headText) continue;
-    const gap = e.end <= tail.start ? tail.start - e.end : e.start >= tail.end ? e.start - tail.end : 0;
-    if (gap < bestGap) {
+    const overlaps = e.start < tail.end && tail.start < e.end;
+    const gap = overlaps ? Number.MAX_SAFE_INTEGER : e.end <= tail.start ? tail.start - e.end : e.start - tail.end;
+    if (gap < bestGap || best === undefined) {
       best = e;
       bestGap = gap;
     }
@@ -87,26 +95,43 @@ export class RelationExtractor {
     private readonly options: RelationOptions,
   ) {}
 
-  /** Relations among `entities` (pass 1's, of this field), in tail order. */
+  /**
+   * Relations among `entities` (pass 1's, of this field), in tail order. An entity whose text
+   * cannot be a label (it carries `<>` or a prompt-token-like `<<`/`>>`) is never a head; a single
+   * label the encoder budget cannot take (a very long entity text) is left out. The first failing
+   * pass aborts the others.
+   */
   async extract(field: FieldText, entities: readonly Entity[], signal?: AbortSignal): Promise<Relation[]> {
     const { relations, chunkWords, overlapWords, labelsPerPass } = this.options;
     if (relations.length === 0 || entities.length === 0) return [];
     const found = new Map<string, Relation>();
-    const chunks = relationChunks(field.text, entities, chunkWords, overlapWords).filter((c) => c.entities.length > 0);
-    await Promise.all(
-      chunks.map(async (chunk) => {
-        const labels = relationLabels(chunk.entities.map((e) => e.text), relations);
-        const text = field.text.slice(chunk.from, chunk.to);
-        for (const tails of await Promise.all(groups(labels, labelsPerPass).map((g) => this.pass(field.field, text, g, signal)))) {
-          for (const t of tails) this.keep(found, field, chunk, t);
-        }
-      }),
-    );
-    return [...found.values()].sort((a, b) => a.tail.start - b.tail.start || a.head.start - b.head.start || a.relation.localeCompare(b.relation));
+    const heads = entities.filter((e) => !/<>|<<|>>/.test(e.text));
+    const chunks = relationChunks(field.text, entities, chunkWords, overlapWords).filter((c) => c.entities.some((e) => heads.includes(e)));
+    const passes = new AbortController();
+    const onAbort = (): void => passes.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await Promise.all(
+        chunks.map(async (chunk) => {
+          const labels = relationLabels(chunk.entities.filter((e) => heads.includes(e)).map((e) => e.text), relations);
+          const text = field.text.slice(chunk.from, chunk.to);
+          for (const tails of await Promise.all(groups(labels, labelsPerPass).map((g) => this.pass(field.field, text, g, passes.signal)))) {
+            for (const t of tails) this.keep(found, field, chunk, t);
+          }
+        }),
+      );
+    } catch (err) {
+      passes.abort(err);
+      throw err;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+    return [...found.values()].sort((a, b) => a.tail.start - b.tail.start || a.head.start - b.head.start || (a.relation < b.relation ? -1 : a.relation > b.relation ? 1 : 0));
   }
 
-  /** One model pass with these labels; a pass the encoder budget refuses is split in two. */
-  private async pass(field: string, text: string, labels: readonly string[], signal?: AbortSignal): Promise<Entity[]> {
+  /** One model pass with these labels; a pass the encoder budget refuses is split in two, and a single refused label is left out. */
+  private async pass(field: string, text: string, labels: readonly string[], signal: AbortSignal): Promise<Entity[]> {
+    if (signal.aborted) throw signal.reason instanceof EnricherError ? signal.reason : new EnricherError('ABORTED', 'relation pass aborted');
     try {
       const [result] = await this.extractor.extract(
         {
@@ -114,12 +139,14 @@ export class RelationExtractor {
           labels,
           decode: { threshold: this.options.threshold, flatNer: true, multiLabel: false },
           taskPrompt: RELATION_TASK_PROMPT,
+          ...(this.options.window ? { window: this.options.window } : {}),
         },
         signal,
       );
       return result?.entities ?? [];
     } catch (err) {
-      if (!isEnricherError(err, 'LABELS_INVALID') || labels.length < 2) throw err;
+      if (!isEnricherError(err, 'LABELS_INVALID')) throw err;
+      if (labels.length < 2) return [];
       const half = Math.ceil(labels.length / 2);
       return [...(await this.pass(field, text, labels.slice(0, half), signal)), ...(await this.pass(field, text, labels.slice(half), signal))];
     }

@@ -16,6 +16,10 @@ import { buildEnrichedArticle, type EnrichedArticle } from '../../src/enriched.j
 import type { Entity, ModelInfo } from '../../src/core/types.js';
 import type { FieldEntities } from '../../src/core/extraction.js';
 import type { Relation } from '../../src/core/relations.js';
+import { pino } from 'pino';
+import { EsSink } from '../../src/pipeline/es-sink.js';
+import { HealthState } from '../../src/pipeline/health.js';
+import { PipelineMetrics } from '../../src/pipeline/metrics.js';
 import { createEsClient, EsResources, uniqueIndexName, waitFor, waitForEsHealthy } from '../helpers/es.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -341,6 +345,32 @@ describe('Elasticsearch entity search examples (real Elasticsearch)', () => {
       ['located in', 'TSMC', 'Arizona', 1, 1],
       ['partner of', 'Microsoft', 'OpenAI', 1, 1],
     ]);
+  });
+
+  it('an index made before relations existed gets the nested relations mapping at start-up; a plain-object one is refused', async () => {
+    const sinkFor = (name: string) =>
+      new EsSink(client, {
+        index: name,
+        refresh: 'false',
+        bulkMaxBytes: 1 << 20,
+        backoff: { baseMs: 10, maxMs: 50 },
+        installTemplate: true,
+        logger: pino({ level: 'silent' }),
+        metrics: new PipelineMetrics({ defaultMetrics: false }),
+        health: new HealthState(['elasticsearch']),
+      });
+    const entities = { type: 'nested', properties: { text: { type: 'text' }, label: { type: 'keyword' } } } as const;
+    const old = resources.index(uniqueIndexName('it-v1'));
+    resources.indexTemplate(old);
+    await client.indices.create({ index: old, mappings: { properties: { entities } } });
+    await sinkFor(old).setup(new AbortController().signal);
+    const mapping = await client.indices.getMapping({ index: old });
+    expect(mapping[old]?.mappings.properties?.['relations']?.type).toBe('nested');
+
+    const plain = resources.index(uniqueIndexName('it-objrel'));
+    resources.indexTemplate(plain);
+    await client.indices.create({ index: plain, mappings: { properties: { entities, relations: { properties: { relation: { type: 'keyword' } } } } } });
+    await expect(sinkFor(plain).setup(new AbortController().signal)).rejects.toMatchObject({ code: 'ES_MAPPING_CONFLICT' });
   });
 
   it('every query file has an example here and a pasteable request in docs/elasticsearch-queries.md that matches it', () => {

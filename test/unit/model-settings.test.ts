@@ -62,6 +62,13 @@ describe('checkModelSettings', () => {
     expect(problem({ LABELS: Array.from({ length: 12 }, (_, i) => `kind ${i}`).join(','), WINDOW_MAX_TOKENS: '64' })).toMatch(/raise WINDOW_MAX_TOKENS/);
   });
 
+  it('refuses relation names the relation pass cannot ask, before any message', () => {
+    expect(check({ RELATIONS: 'acquired,chief executive of' }).maxWords).toBe(384);
+    expect(problem({ RELATIONS: 'acquired,x<<SEP>>' })).toMatch(/RELATIONS .*"x<<SEP>>".*contains the prompt token <<SEP>>/);
+    // A name so long that its label and the task prompt leave no room for text.
+    expect(problem({ RELATIONS: Array.from({ length: 520 }, () => 'very').join(' ') })).toMatch(/RELATIONS .*task prompt/);
+  });
+
   it('lists every problem at once', () => {
     const m = problem({ WINDOW_WORDS: '1000', WINDOW_OVERLAP_WORDS: '5', WINDOW_MAX_TOKENS: '4096', LABELS: '<<SEP>>' });
     for (const name of ['WINDOW_WORDS', 'WINDOW_OVERLAP_WORDS', 'WINDOW_MAX_TOKENS', 'LABELS']) expect(m).toContain(name);

@@ -111,6 +111,44 @@ describe('RelationExtractor', () => {
     expect(new Set(fake.requests.flatMap((r) => r.labels)).size).toBe(6);
   });
 
+  it('leaves out a single label the encoder cannot take, and entity texts that cannot be labels', async () => {
+    const fake = new FakeExtractor(() => [], 0);
+    const rex = new RelationExtractor(fake, { relations: ['a'], threshold: 0.5, labelsPerPass: 4, chunkWords: 376, overlapWords: 32 });
+    expect(await rex.extract({ field: 'b', text }, entities)).toEqual([]);
+    const odd = 'Acme <<ENT>> met Beta.';
+    const fake2 = new FakeExtractor(() => []);
+    await new RelationExtractor(fake2, { relations: ['met'], threshold: 0.5, labelsPerPass: 4, chunkWords: 376, overlapWords: 32 }).extract({ field: 'b', text: odd }, [
+      entity('Acme <<ENT>>', odd, 'organization'),
+      entity('Beta', odd, 'organization'),
+    ]);
+    expect(fake2.requests.flatMap((r) => r.labels)).toEqual(['Beta <> met']);
+  });
+
+  it('never makes the tail its own head, and aborts the other passes when one fails', async () => {
+    const t = 'Acme sued Acme.';
+    const ents = [entity('Acme', t, 'organization'), entity('Acme', t, 'organization', 5)];
+    // The model names the second Acme as the tail of "Acme <> sued": the head is the first.
+    const fake = new FakeExtractor((_x, label) => (label === 'Acme <> sued' ? [{ text: 'Acme.', score: 0.9 }] : []));
+    const rels = await new RelationExtractor(fake, { relations: ['sued'], threshold: 0.5, labelsPerPass: 4, chunkWords: 376, overlapWords: 32 }).extract({ field: 'b', text: t }, ents);
+    // The nearest mention with the head's text would be the tail itself (gap 0): the other one is taken.
+    expect(rels.map((r) => [r.head.start, r.tail.start, r.tail.text])).toEqual([[0, 10, 'Acme.']]);
+    const seen: AbortSignal[] = [];
+    const failing: EntityExtractor = {
+      model: fake.model,
+      extract: async (req, signal) => {
+        seen.push(signal!);
+        if (req.labels[0] === 'Microsoft <> a') throw new EnricherError('INFERENCE_FAILED', 'boom');
+        await new Promise((r) => setTimeout(r, 20));
+        return [{ field: 'b', entities: [], windows: 1, words: 0 }];
+      },
+      close: async () => undefined,
+    };
+    const rex = new RelationExtractor(failing, { relations: ['a'], threshold: 0.5, labelsPerPass: 1, chunkWords: 376, overlapWords: 32 });
+    await expect(rex.extract({ field: 'b', text }, entities)).rejects.toMatchObject({ code: 'INFERENCE_FAILED' });
+    expect(seen.length).toBeGreaterThan(1);
+    expect(seen.every((s) => s.aborted)).toBe(true);
+  });
+
   it('reads long texts in overlapping chunks with their own entities, deduplicating relations seen twice', async () => {
     // 60 sentences of 5 words; "Acme bought Beta." sits at words 100-103, inside two chunks' overlap.
     const sentences = Array.from({ length: 60 }, (_, i) => (i === 20 ? 'Acme bought Beta today .' : `Filler sentence number ${i} .`));

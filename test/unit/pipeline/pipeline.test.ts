@@ -25,9 +25,17 @@ class FakeExtractor implements EntityExtractor {
   delay: (text: string) => number = () => 0;
   fail: (text: string) => EnricherError | undefined = () => undefined;
   readonly requests: ExtractionRequest[] = [];
+  /** The next relation passes that fail transiently. */
+  relationFailures = 0;
   async extract(request: ExtractionRequest): Promise<FieldEntities[]> {
     this.requests.push(request);
-    if (request.taskPrompt !== undefined) return this.relationPass(request);
+    if (request.taskPrompt !== undefined) {
+      if (this.relationFailures > 0) {
+        this.relationFailures--;
+        throw new EnricherError('WORKER_CRASHED', 'worker died during the relation pass');
+      }
+      return this.relationPass(request);
+    }
     const body = request.fields[request.fields.length - 1]!.text;
     await new Promise((r) => setTimeout(r, this.delay(body)));
     const err = this.fail(body);
@@ -195,6 +203,17 @@ describe('Pipeline', () => {
     expect(doc('r-1').relations).toEqual([]);
     // r-0: one entity pass and one relation pass; r-1: the entity pass only.
     expect(extractor.requests.filter((r) => r.taskPrompt !== undefined)).toHaveLength(1);
+    await pipeline.stop(false);
+  });
+
+  it('retries a failed relation pass without asking for the entities again', async () => {
+    const { extractor, es, pipeline } = setup({ RELATIONS: 'knows' });
+    extractor.relationFailures = 1;
+    await pipeline.onBatch(batch(0, [message(0, article('rr-0'), 'rr-0')]));
+    await until(() => es.docs.length === 1);
+    expect((JSON.parse(es.docs[0]!.json) as { relations: unknown[] }).relations).toHaveLength(2);
+    expect(extractor.requests.filter((r) => r.taskPrompt === undefined)).toHaveLength(1);
+    expect(extractor.requests.filter((r) => r.taskPrompt !== undefined)).toHaveLength(2);
     await pipeline.stop(false);
   });
 
