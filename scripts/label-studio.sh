@@ -25,12 +25,14 @@ log() { printf '[label-studio] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 install() {
-  local req="$ROOT/tools/label-studio/requirements.txt" stamp="$VENV/.requirements"
-  if [ -f "$stamp" ] && cmp -s "$req" "$stamp"; then return; fi
+  local req="$ROOT/tools/label-studio/requirements.txt" con="$ROOT/tools/label-studio/constraints.txt" stamp="$VENV/.requirements"
+  # The stamp is both files: a change to either reinstalls.
+  if [ -f "$stamp" ] && cmp -s <(cat "$req" "$con") "$stamp"; then return; fi
   log "installing $(grep -v '^#' "$req" | tr '\n' ' ')into $VENV (first run: ~4 min)"
   [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-  "$VENV/bin/python" -m pip install --disable-pip-version-check --quiet -r "$req"
-  cp "$req" "$stamp"
+  # -c: every dependency at the version of a tested install (label-studio pins few of its own).
+  "$VENV/bin/python" -m pip install --disable-pip-version-check --quiet -r "$req" -c "$con"
+  cat "$req" "$con" >"$stamp"
 }
 
 healthy() { curl -fsS -o /dev/null --max-time 5 "http://$HOST:$PORT/health" 2>/dev/null; }
