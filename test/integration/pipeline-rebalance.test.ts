@@ -45,7 +45,13 @@ describe.each([
       const bPort = await b.started();
       // b owns partitions and gets work done before it leaves.
       await b.waitForLog((l) => l.msg === 'joined group' && Array.isArray(l['added']) && (l['added'] as unknown[]).length > 0, 30_000, 'b assigned partitions');
-      await waitFor(async () => (await b!.metric(bPort, 'enricher_messages_out_total')) >= 20, { timeoutMs: 60_000, intervalMs: 100, description: 'b delivered articles' });
+      // 120 s: on 2 cores shared with the other test files, a rebalance plus b's first batches took
+      // over 60 s once in a clean-clone run (b's log tail is in the failure to tell why).
+      await waitFor(async () => (await b!.metric(bPort, 'enricher_messages_out_total')) >= 20, { timeoutMs: 120_000, intervalMs: 100, description: 'b delivered articles' }).catch(
+        (err: Error) => {
+          throw new Error(`${err.message}\n--- b ---\n${b!.tail()}\n--- a ---\n${a.tail()}`);
+        },
+      );
       const before = await esCount(es, names.index);
       expect(before, 'b joined mid-run').toBeLessThan(N);
       b.kill('SIGTERM');
