@@ -82,7 +82,9 @@ def main(argv: list[str] | None = None) -> int:
         model.save_pretrained(args.save_checkpoint)
         print(f"[build] PyTorch checkpoint -> {args.save_checkpoint}")
 
-    report = pipeline.write_folder(model, out_dir, variants, args.tokenizer, args.tokenizer_mode,
+    # A preset that adds tokens (<<REL>>) keeps the tokenizer its export saved: the source folder lacks them.
+    tokenizer_source = None if preset.extra_tokens else args.tokenizer
+    report = pipeline.write_folder(model, out_dir, variants, tokenizer_source, args.tokenizer_mode,
                                    verify=not args.no_verify)
     exported = time.perf_counter()
     if "verification" in report:

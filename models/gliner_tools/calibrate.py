@@ -187,6 +187,50 @@ def calibrate_token(model: BaseGLiNER, target: Calibration) -> dict[str, float]:
     return factors
 
 
+CALIBRATION_RELATIONS: tuple[str, ...] = (
+    "works for", "located in", "president of", "headquartered in", "part of", "met with",
+)
+RELATION_LOGIT_STD = 3.0
+
+
+def _relation_pairs(model: BaseGLiNER) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Pair representations (last projection output), pair mask and <<REL>> prompts on the calibration texts."""
+    prepared = model.prepare_batch(list(CALIBRATION_TEXTS), list(CALIBRATION_LABELS), None, list(CALIBRATION_RELATIONS))
+    batch = model.collate_batch(prepared["input_x"], prepared["entity_types"], None, prepared["relation_types"])
+    pairs, output = _capture_output(model.model.pair_rep_layer[-1], model, batch)
+    return pairs, output.rel_mask.bool(), output.rel_prompts_embedding.detach().double()
+
+
+@torch.no_grad()
+def calibrate_relations(model: BaseGLiNER) -> dict[str, Any]:
+    """Spread the relation logits of a pair-projection relation model (``relations_layer: "none"``).
+
+    Random weights put every relation probability within a few hundredths of 0.5 (near ties at
+    the usual thresholds). The last layer of the pair projection is centred and rescaled
+    (``y' = s P (y - mu)``, the same projection as ``calibrate_span``) so that the relation logits
+    of the calibration texts' candidate pairs have mean ~0 and std ``RELATION_LOGIT_STD``: each
+    (pair, relation) is then clearly above or below a 0.5 threshold. No offset is added (the
+    ``<<REL>>`` prompts are raw encoder outputs, so any constant would differ per relation).
+    """
+    if not hasattr(model.model, "pair_rep_layer"):
+        return {"skipped": "no pair projection (triple scorer)"}
+    last: nn.Linear = model.model.pair_rep_layer[-1]
+    y, mask, prompts = _relation_pairs(model)
+    dim = y.shape[-1]
+    mu = y[mask].mean(dim=0)
+    e = torch.full((dim,), dim ** -0.5, dtype=torch.float64)
+    proj = torch.eye(dim, dtype=torch.float64) - torch.outer(e, e)
+    centred = (y - mu) @ proj
+    before = torch.cat([(y[i][mask[i]] @ prompts[i].T).reshape(-1) for i in range(y.shape[0])])
+    interaction = torch.cat([(centred[i][mask[i]] @ prompts[i].T).reshape(-1) for i in range(y.shape[0])])
+    scale = RELATION_LOGIT_STD / interaction.std().item()
+    _set_linear(last, scale * proj @ last.weight.double(), scale * proj @ (last.bias.double() - mu))
+    y_after, mask_after, prompts_after = _relation_pairs(model)
+    after = torch.cat([(y_after[i][mask_after[i]] @ prompts_after[i].T).reshape(-1) for i in range(y.shape[0])])
+    return {"relations": list(CALIBRATION_RELATIONS), "scale": scale,
+            "before": _summary(before), "after": _summary(after)}
+
+
 def calibrate(model: BaseGLiNER, target: Calibration) -> dict[str, Any]:
     """Calibrate ``model`` in place; returns the fitted factors and before/after statistics."""
     before = logit_stats(model)
@@ -195,7 +239,9 @@ def calibrate(model: BaseGLiNER, target: Calibration) -> dict[str, Any]:
     else:
         factors = calibrate_span(model, target)
     after = logit_stats(model)
+    relations = calibrate_relations(model) if getattr(model.config, "relations_layer", None) is not None else None
     return {
+        **({"relations": relations} if relations is not None else {}),
         "target": {"mean": target.mean, "std": target.std, "channel_means": target.channel_means},
         "texts": list(CALIBRATION_TEXTS),
         "labels": list(CALIBRATION_LABELS),

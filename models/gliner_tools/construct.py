@@ -33,6 +33,10 @@ def check_tokenizer(tokenizer: PreTrainedTokenizerBase, config: dict[str, Any]) 
     if ent_id != config["class_token_index"]:
         raise ValueError(f"tokenizer id of {config['ent_token']!r} is {ent_id}, "
                          f"config says {config['class_token_index']}")
+    rel_token = config.get("rel_token")
+    if config.get("relations_layer") is not None and tokenizer.convert_tokens_to_ids(rel_token) != config["rel_token_index"]:
+        raise ValueError(f"tokenizer id of {rel_token!r} is {tokenizer.convert_tokens_to_ids(rel_token)}, "
+                         f"config says {config['rel_token_index']}")
     if len(tokenizer) != config["vocab_size"]:
         raise ValueError(f"tokenizer has {len(tokenizer)} ids, config vocab_size is {config['vocab_size']}")
 
@@ -45,6 +49,8 @@ def gliner_class_for(config: dict[str, Any]) -> type[BaseGLiNER]:
 def build_random(preset: Preset, tokenizer: PreTrainedTokenizerBase, seed: int) -> BaseGLiNER:
     """Build a GLiNER of ``preset``'s architecture with seeded random weights (eval mode, CPU)."""
     config_dict = preset.gliner_config_dict()
+    if preset.extra_tokens:
+        tokenizer.add_tokens(list(preset.extra_tokens), special_tokens=True)
     check_tokenizer(tokenizer, config_dict)
     cls = gliner_class_for(config_dict)
     config = cls.config_class(**config_dict)

@@ -56,7 +56,12 @@ def export_fp32(model: BaseGLiNER, onnx_path: Path) -> Path:
     """
     onnx_path.parent.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix=".gliner-export-", dir=onnx_path.parent.parent))
-    model.export_to_onnx(workdir, onnx_filename="model.onnx", quantize=False, opset=OPSET)
+    if getattr(model.config, "relations_layer", None) is not None:
+        from .relex_export import export_relex  # gliner's own export traces wrong graphs for these (see there)
+
+        export_relex(model, workdir, onnx_filename="model.onnx", opset=OPSET)
+    else:
+        model.export_to_onnx(workdir, onnx_filename="model.onnx", quantize=False, opset=OPSET)
     shutil.move(str(workdir / "model.onnx"), onnx_path)
     return workdir
 

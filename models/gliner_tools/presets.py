@@ -15,6 +15,9 @@ from typing import Any
 
 VOCAB_SIZE = 128004
 CLASS_TOKEN_INDEX = 128002
+REL_TOKEN = "<<REL>>"
+RELEX_VOCAB_SIZE = VOCAB_SIZE + 1
+"""Relation models add ``<<REL>>`` after ``<<SEP>>``: id 128004 (gliner's ``rel_token_index = len - 1``)."""
 
 # microsoft/deberta-v3-base config.json, with the vocabulary resized the way
 # GLiNER resizes it (128,000 SentencePiece pieces + [MASK], [FLERT], <<ENT>>, <<SEP>>).
@@ -104,12 +107,18 @@ class Preset:
     default_out: str
     expected_params: int | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    extra_tokens: tuple[str, ...] = ()
+    """Special tokens added to the fixture tokenizer before building (relation models: ``<<REL>>``)."""
 
     def gliner_config_dict(self) -> dict[str, Any]:
         """Full config dict (GLiNER fields + ``encoder_config``), a fresh deep copy."""
         config = copy.deepcopy(self.gliner)
         config["encoder_config"] = copy.deepcopy(self.encoder)
         return config
+
+    @property
+    def is_relex(self) -> bool:
+        return self.gliner.get("relations_layer") is not None
 
     @property
     def is_token_level(self) -> bool:
@@ -137,6 +146,12 @@ def _tiny_encoder() -> dict[str, Any]:
     return enc
 
 
+def _relex_encoder() -> dict[str, Any]:
+    enc = _tiny_encoder()
+    enc["vocab_size"] = RELEX_VOCAB_SIZE
+    return enc
+
+
 def _gliner(**overrides: Any) -> dict[str, Any]:
     config = copy.deepcopy(GLINER_BASE)
     config.update(overrides)
@@ -160,6 +175,31 @@ PRESETS: dict[str, Preset] = {
         gliner=_gliner(hidden_size=32, span_mode="token_level", max_len=256),
         calibration=Calibration(mean=-1.0, std=2.0, channel_means=(-1.0, -1.0, 1.0)),
         default_out="models/build/tiny-token",
+    ),
+    "tiny-span-relex": Preset(
+        name="tiny-span-relex",
+        description="span (markerV0) GLiNER relation model (gliner_uni_encoder_span_relex) of the "
+                    "gliner-relex v1.0 layout: relations_layer 'none' (every entity pair), pair projection "
+                    "scored against <<REL>> prompts; tiny DeBERTa-v3 encoder, full vocabulary + <<REL>>",
+        encoder=_relex_encoder(),
+        gliner=_gliner(hidden_size=32, span_mode="markerV0", max_len=384, vocab_size=RELEX_VOCAB_SIZE,
+                       relations_layer="none", triples_layer=None, rel_token=REL_TOKEN,
+                       rel_token_index=RELEX_VOCAB_SIZE - 1, embed_rel_token=True),
+        calibration=Calibration(mean=-3.0, std=2.0),
+        default_out="models/build/tiny-span-relex",
+        extra_tokens=(REL_TOKEN,),
+    ),
+    "tiny-span-relex-adjacency": Preset(
+        name="tiny-span-relex-adjacency",
+        description="span GLiNER relation model with an adjacency layer (relations_layer 'bilinear': pairs "
+                    "above the adjacency threshold) and a triple scorer (DistMult); tiny encoder",
+        encoder=_relex_encoder(),
+        gliner=_gliner(hidden_size=32, span_mode="markerV0", max_len=384, vocab_size=RELEX_VOCAB_SIZE,
+                       relations_layer="bilinear", triples_layer="DistMult", rel_token=REL_TOKEN,
+                       rel_token_index=RELEX_VOCAB_SIZE - 1, embed_rel_token=True),
+        calibration=Calibration(mean=-3.0, std=2.0),
+        default_out="models/build/tiny-span-relex-adjacency",
+        extra_tokens=(REL_TOKEN,),
     ),
     "medium": Preset(
         name="medium",

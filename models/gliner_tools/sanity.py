@@ -26,10 +26,17 @@ SANITY_LABELS: tuple[str, ...] = (
     "person", "organization", "location", "date", "event", "number", "country", "company",
 )
 
+SANITY_RELATIONS: tuple[str, ...] = ("works for", "located in", "part of")
+
 
 def prediction_summary(model: BaseGLiNER, threshold: float = 0.5) -> dict[str, Any]:
     """Entity counts per text, label histogram and score range at ``threshold`` (flat NER)."""
-    results = model.inference(list(SANITY_TEXTS), list(SANITY_LABELS), threshold=threshold, batch_size=1)
+    relations = None
+    if getattr(model.config, "relations_layer", None) is not None:
+        results, relations = model.inference(list(SANITY_TEXTS), list(SANITY_LABELS), relations=list(SANITY_RELATIONS),
+                                             threshold=threshold, batch_size=1)
+    else:
+        results = model.inference(list(SANITY_TEXTS), list(SANITY_LABELS), threshold=threshold, batch_size=1)
     scores = [entity["score"] for entities in results for entity in entities]
     labels = Counter(entity["label"] for entities in results for entity in entities)
     return {
@@ -38,4 +45,16 @@ def prediction_summary(model: BaseGLiNER, threshold: float = 0.5) -> dict[str, A
         "labels": dict(sorted(labels.items())),
         "score_min": min(scores) if scores else None,
         "score_max": max(scores) if scores else None,
+        **({} if relations is None else _relation_summary(relations)),
+    }
+
+
+def _relation_summary(relations: list[list[dict[str, Any]]]) -> dict[str, Any]:
+    scores = [relation["score"] for per_text in relations for relation in per_text]
+    names = Counter(relation["relation"] for per_text in relations for relation in per_text)
+    return {
+        "relations_per_text": [len(per_text) for per_text in relations],
+        "relation_names": dict(sorted(names.items())),
+        "relation_score_min": min(scores) if scores else None,
+        "relation_score_max": max(scores) if scores else None,
     }

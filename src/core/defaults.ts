@@ -1,10 +1,11 @@
 /**
- * Engine defaults that the configuration schema also needs, and the check of decoding
+ * Engine defaults that the configuration schema also needs, and the checks of decoding and relation
  * options. A contract at the bottom: it imports nothing of the engine, so loading the config
  * does not load the tokenizer or ONNX Runtime.
  */
 import { EnricherError } from '../errors.js';
-import type { DecodeOptions } from './types.js';
+import type { ExtractionRequest } from './extraction.js';
+import type { DecodeOptions, ModelInfo } from './types.js';
 
 /** Default decoding, as in the reference's `predict_entities`. */
 export const DEFAULT_DECODE: Readonly<DecodeOptions> = Object.freeze({ threshold: 0.5, flatNer: true, multiLabel: false });
@@ -43,4 +44,22 @@ export function validateDecode(opts: Partial<DecodeOptions>): DecodeOptions {
     throw new EnricherError('OPTIONS_INVALID', 'flatNer and multiLabel must be booleans');
   }
   return d;
+}
+
+/**
+ * `request.relations` checked against the model and the request's other options; the names
+ * de-duplicated (first seen first: relation class i is names[i]). Undefined when none are asked.
+ */
+export function validateRelationRequest(request: ExtractionRequest, model: ModelInfo): { names: string[]; threshold: number } | undefined {
+  if (request.relations === undefined) return undefined;
+  const { names, threshold } = request.relations;
+  const bad = (why: string): never => {
+    throw new EnricherError('OPTIONS_INVALID', `relations: ${why}`);
+  };
+  if (model.relationsLayer === undefined) bad('this model has no relation head (relations_layer is null); ask relations through the multitask prompt path');
+  if (request.taskPrompt !== undefined && request.taskPrompt !== '') bad('a native relation model takes no task prompt');
+  if (request.mergeAdjacent === true) bad('mergeAdjacent would change the spans relations are reported on');
+  if (!(typeof threshold === 'number' && threshold >= 0 && threshold <= 1)) bad(`threshold ${String(threshold)} must be a number in 0..1`);
+  if (!Array.isArray(names)) bad('names must be a list');
+  return { names: [...new Set(names)], threshold };
 }

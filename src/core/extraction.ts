@@ -1,3 +1,4 @@
+import type { Relation } from './relations.js';
 import type { DecodeOptions, Entity, ModelInfo, WindowOptions } from './types.js';
 
 /** One text field of an article to extract from (e.g. `title`, `body`). */
@@ -21,6 +22,14 @@ export interface ExtractionRequest {
    * run on `taskPrompt + " \n " + text` (minus spans starting in the prompt).
    */
   taskPrompt?: string;
+  /**
+   * Relations asked of a native relation model (`ModelInfo.relationsLayer` set) in the same pass
+   * as the entities: the names go into the prompt after the labels, and each field's result gets
+   * `relations` among its entities with a probability above `threshold`. Refused (OPTIONS_INVALID)
+   * for other models (they use the multitask prompt, `relations/relation-extractor.ts`), with a
+   * `taskPrompt` or with `mergeAdjacent`.
+   */
+  relations?: { names: readonly string[]; threshold: number };
 }
 
 /** Result per field, in request order. */
@@ -29,6 +38,12 @@ export interface FieldEntities {
   entities: Entity[];
   windows: number;
   words: number;
+  /**
+   * With `ExtractionRequest.relations`: relations whose head and tail are both entities of this
+   * field (same span and label), found in one window, deduplicated across overlapping windows
+   * (same head span, relation, tail span: highest score), in tail, head, relation order.
+   */
+  relations?: Relation[];
 }
 
 /**

@@ -59,6 +59,12 @@ export interface ModelInfo {
   /** ONNX file inside the folder, e.g. `onnx/model_int8.onnx`. */
   file: string;
   spanMode: 'span' | 'token';
+  /**
+   * A native relation model (gliner `UniEncoderSpanRelexGLiNER`): its `relations_layer`. Such a
+   * model finds entities and relations in one pass (`ExtractionRequest.relations`); other models
+   * are asked relations through the multitask prompt. Absent for entity-only models.
+   */
+  relationsLayer?: string;
   maxLen: number;
   maxWidth: number;
   executionProvider: string;

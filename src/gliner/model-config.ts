@@ -20,6 +20,9 @@ const GlinerConfigSchema = z
     labels_encoder: z.unknown().optional(),
     labels_decoder: z.unknown().optional(),
     relations_layer: z.unknown().optional(),
+    rel_token: z.string().min(1).default('<<REL>>'),
+    rel_token_index: z.number().int().nullish(),
+    onnx_entity_threshold: z.number().min(0).max(1).nullish(),
     precomputed_prompts_mode: z.boolean().nullish(),
   })
   .passthrough();
@@ -37,6 +40,24 @@ export interface GlinerSettings {
   classTokenIndex: number | undefined;
   vocabSize: number | undefined;
   modelName: string | undefined;
+  /** Present for native relation models (`relations_layer` set; gliner's `UniEncoderSpanRelexGLiNER`). */
+  relex: RelexSettings | undefined;
+}
+
+/** What a native relation model adds: its relation prompt token and the graph's candidate threshold. */
+export interface RelexSettings {
+  /** `relations_layer` as configured (`"none"`: every entity pair; else an adjacency layer inside the graph). */
+  relationsLayer: string;
+  relToken: string;
+  /** Absent in configs that leave it unset (-1); then the tokenizer's id for `relToken` is used. */
+  relTokenIndex: number | undefined;
+  /**
+   * The entity threshold the ONNX graph picks relation candidates with: spans whose best label
+   * probability is above it, in (start, width) order, are what `rel_idx` indexes. gliner's export
+   * wrapper passes no threshold, so its forward's default 0.5 is baked in; the project's export
+   * writes `onnx_entity_threshold`.
+   */
+  graphEntityThreshold: number;
 }
 
 /** Parses and validates `gliner_config.json` content; rejects variants with other ONNX I/O. */
@@ -48,11 +69,14 @@ export function parseGlinerConfig(raw: unknown, source: string): GlinerSettings 
   }
   const c = parsed.data;
   const unsupported = (what: string): never => {
-    throw new EnricherError('MODEL_UNSUPPORTED', `${source}: ${what}; this engine runs uni-encoder span and token GLiNER models`);
+    throw new EnricherError('MODEL_UNSUPPORTED', `${source}: ${what}; this engine runs uni-encoder span and token GLiNER models and span relation models`);
   };
   if (c.labels_encoder != null) unsupported(`bi-encoder model (labels_encoder=${JSON.stringify(c.labels_encoder)})`);
   if (c.labels_decoder != null) unsupported(`decoder model (labels_decoder=${JSON.stringify(c.labels_decoder)})`);
-  if (c.relations_layer != null) unsupported(`relation-extraction model (relations_layer=${JSON.stringify(c.relations_layer)})`);
+  if (c.relations_layer != null) {
+    if (typeof c.relations_layer !== 'string') unsupported(`relations_layer ${JSON.stringify(c.relations_layer)} (expected a layer name)`);
+    if (c.span_mode === 'token_level') unsupported('token-level relation model (UniEncoderTokenRelexGLiNER)');
+  }
   if (c.precomputed_prompts_mode === true) unsupported('precomputed_prompts_mode=true');
   if (c.words_splitter_type !== 'whitespace') {
     unsupported(`words_splitter_type "${c.words_splitter_type}" (only "whitespace" is implemented)`);
@@ -68,5 +92,14 @@ export function parseGlinerConfig(raw: unknown, source: string): GlinerSettings 
     classTokenIndex: c.class_token_index != null && c.class_token_index >= 0 ? c.class_token_index : undefined,
     vocabSize: c.vocab_size ?? undefined,
     modelName: c.model_name ?? undefined,
+    relex:
+      typeof c.relations_layer === 'string'
+        ? {
+            relationsLayer: c.relations_layer,
+            relToken: c.rel_token,
+            relTokenIndex: c.rel_token_index != null && c.rel_token_index >= 0 ? c.rel_token_index : undefined,
+            graphEntityThreshold: c.onnx_entity_threshold ?? 0.5,
+          }
+        : undefined,
   };
 }

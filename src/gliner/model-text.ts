@@ -56,9 +56,26 @@ export function loadModelText(dir: string, options: ModelTextOptions = {}): Mode
   if (settings.vocabSize !== undefined && entId >= settings.vocabSize) {
     throw new EnricherError('TOKENIZER_MISMATCH', `${settings.entToken} has id ${entId} ≥ vocab_size ${settings.vocabSize}`);
   }
+  const relId = settings.relex ? relationTokenId(tokenizer, settings, files.glinerConfig, files.tokenizerJson) : undefined;
   const encoderPositions = encoderMaxTokens(rawConfig);
-  const preprocessor = new Preprocessor(tokenizer, settings, entId, encoderPositions ?? DEFAULT_MAX_TOKENS);
+  const preprocessor = new Preprocessor(tokenizer, settings, entId, encoderPositions ?? DEFAULT_MAX_TOKENS, relId);
   return { files, settings, preprocessor, encoderPositions };
+}
+
+/** A relation model's `<<REL>>` id: in the tokenizer, and equal to `rel_token_index` when the config sets it. */
+function relationTokenId(tokenizer: WordTokenizer, settings: GlinerSettings, configPath: string, tokenizerPath: string): number {
+  const { relToken, relTokenIndex } = settings.relex!;
+  const relId = tokenizer.tokenId(relToken);
+  if (relId === undefined) {
+    throw new EnricherError('TOKENIZER_MISMATCH', `${tokenizerPath} has no token ${relToken} (rel_token of a relation model's gliner_config.json)`);
+  }
+  if (relTokenIndex !== undefined && relTokenIndex !== relId) {
+    throw new EnricherError(
+      'TOKENIZER_MISMATCH',
+      `rel_token_index ${relTokenIndex} in ${configPath} differs from the tokenizer's id ${relId} for ${relToken}: the model would see no relation prompts`,
+    );
+  }
+  return relId;
 }
 
 /** The backbone's position limit, when gliner_config.json carries the encoder config. */

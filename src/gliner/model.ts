@@ -26,8 +26,10 @@ export interface LoadedModel {
 
 /**
  * Loads and cross-checks a model folder: config, tokenizer (its `<<ENT>>` id must equal
- * `class_token_index`), ONNX session; then runs a probe batch so a graph that disagrees
- * with its config fails at start-up rather than on traffic.
+ * `class_token_index`, a relation model's `<<REL>>` id `rel_token_index`), ONNX session; then
+ * runs a probe batch so a graph that disagrees with its config (logits shape, a relation model's
+ * `rel_idx`/`rel_logits`/`rel_mask` outputs and candidate threshold) fails at start-up rather
+ * than on traffic.
  */
 export async function loadModel(dir: string, options: LoadOptions): Promise<LoadedModel> {
   const { files, settings, preprocessor } = loadModelText(dir, options);
@@ -35,7 +37,7 @@ export async function loadModel(dir: string, options: LoadOptions): Promise<Load
   const session = await OnnxSession.create(files.onnx, options);
   try {
     const runner = new BatchRunner(session, settings, { clsId: tokenizer.clsId, sepId: tokenizer.sepId, padId: tokenizer.padId });
-    const probePrompt = preprocessor.prompt(['person', 'location']);
+    const probePrompt = preprocessor.prompt(['person', 'location'], settings.relex ? ['born in', 'lives in'] : []);
     const probeText = preprocessor.prepareText('Ada Lovelace was born in London .', preprocessor.limits(probePrompt));
     await runner.probe(probePrompt, { ids: probeText.ids, counts: probeText.counts });
     const info: ModelInfo = {
@@ -43,6 +45,7 @@ export async function loadModel(dir: string, options: LoadOptions): Promise<Load
       sha256: options.sha256 ?? (await sha256File(files.onnx)),
       file: files.onnxRelative,
       spanMode: settings.spanMode,
+      ...(settings.relex ? { relationsLayer: settings.relex.relationsLayer } : {}),
       maxLen: settings.maxLen,
       maxWidth: settings.maxWidth,
       executionProvider: session.executionProvider,

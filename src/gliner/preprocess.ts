@@ -51,14 +51,16 @@ export class Preprocessor {
     readonly entId: number,
     /** Encoder budget in sub-tokens, from the model's encoder config. */
     readonly defaultMaxTokens: number,
+    /** The tokenizer's `<<REL>>` id (relation models only). */
+    readonly relId?: number,
   ) {}
 
-  /** Prompt for a label list (memoised: label sets repeat). */
-  prompt(labels: readonly string[]): Prompt {
-    const key = JSON.stringify(labels);
+  /** Prompt for a label list and, on a relation model, relation names (memoised: label sets repeat). */
+  prompt(labels: readonly string[], relations: readonly string[] = []): Prompt {
+    const key = JSON.stringify([labels, relations]);
     let p = this.prompts.get(key);
     if (p === undefined) {
-      p = buildPrompt(labels, this.tokenizer, this.settings, this.entId);
+      p = buildPrompt(labels, this.tokenizer, this.settings, this.entId, relations, this.relId);
       if (this.prompts.size > 256) this.prompts.clear();
       this.prompts.set(key, p);
     }

@@ -5,6 +5,7 @@ import * as ort from 'onnxruntime-node';
 import { EnricherError } from '../errors.js';
 import type { BatchFeeds } from './encode.js';
 import { float16ToFloat32 } from './decode.js';
+import type { RelationOutputs } from './relex-decode.js';
 
 /** ONNX Runtime is isolated here: the rest of the engine sees feeds in and float32 logits out. */
 
@@ -42,7 +43,10 @@ export interface SessionSettings {
 export interface Logits {
   data: Float32Array;
   dims: readonly number[];
+  /** A relation model's pair outputs (`rel_idx`, `rel_logits`, `rel_mask`), when the graph has them. */
+  relations?: RelationOutputs;
 }
+
 
 const require = createRequire(import.meta.url);
 
@@ -72,6 +76,35 @@ export function checkExecutionProvider(settings: SessionSettings): ExecutionProv
     }
   }
   return ep as ExecutionProvider;
+}
+
+function asFloat32(t: ort.Tensor, name: string): Float32Array {
+  if (t.type === 'float32') return t.data as Float32Array;
+  if (t.type === 'float16') return float16ToFloat32(t.data as Uint16Array);
+  throw new EnricherError('OUTPUT_SHAPE', `${name} have type ${t.type}, expected float32 or float16`);
+}
+
+/** Checks and reads the pair outputs of a relation graph for a batch of B. */
+function relationOutputs(idx: ort.Tensor, logits: ort.Tensor, mask: ort.Tensor, B: number): RelationOutputs {
+  const [b, pairs, two] = idx.dims;
+  const shape = (t: ort.Tensor): string => `${t.type}[${t.dims.join(', ')}]`;
+  if (idx.type !== 'int64' || idx.dims.length !== 3 || b !== B || two !== 2 || pairs === undefined) {
+    throw new EnricherError('OUTPUT_SHAPE', `rel_idx is ${shape(idx)}; expected int64[${B}, P, 2]`);
+  }
+  if (logits.dims.length !== 3 || logits.dims[0] !== B || logits.dims[1] !== pairs) {
+    throw new EnricherError('OUTPUT_SHAPE', `rel_logits is ${shape(logits)}; expected [${B}, ${pairs}, C]`);
+  }
+  if (mask.type !== 'bool' || mask.dims.length !== 2 || mask.dims[0] !== B || mask.dims[1] !== pairs) {
+    throw new EnricherError('OUTPUT_SHAPE', `rel_mask is ${shape(mask)}; expected bool[${B}, ${pairs}]`);
+  }
+  const out: RelationOutputs = {
+    idx: idx.data as BigInt64Array,
+    logits: asFloat32(logits, 'rel_logits'),
+    mask: mask.data as Uint8Array,
+    pairs,
+    classes: logits.dims[2]!,
+  };
+  return out;
 }
 
 /** One ONNX Runtime session with input checking and error context. */
@@ -149,12 +182,10 @@ export class OnnxSession {
     const logits = out.logits ?? out[this.session.outputNames[0] ?? 'logits'];
     if (logits === undefined) throw new EnricherError('OUTPUT_SHAPE', 'model returned no "logits" output');
     const dims = logits.dims;
-    let data: Float32Array;
-    if (logits.type === 'float32') data = logits.data as Float32Array;
-    else if (logits.type === 'float16') data = float16ToFloat32(logits.data as Uint16Array);
-    else throw new EnricherError('OUTPUT_SHAPE', `logits have type ${logits.type}, expected float32 or float16`);
-    for (const t of Object.values(out)) if (t !== logits) t.dispose();
-    return { data, dims };
+    const data = asFloat32(logits, 'logits');
+    const relations = out.rel_idx && out.rel_logits && out.rel_mask ? relationOutputs(out.rel_idx, out.rel_logits, out.rel_mask, B) : undefined;
+    for (const t of Object.values(out)) if (t !== logits && t !== out.rel_idx && t !== out.rel_logits && t !== out.rel_mask) t.dispose();
+    return relations ? { data, dims, relations } : { data, dims };
   }
 
   /** Idempotent. */

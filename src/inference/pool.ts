@@ -1,4 +1,4 @@
-import { validateDecode } from '../core/defaults.js';
+import { validateDecode, validateRelationRequest } from '../core/defaults.js';
 import type { EntityExtractor, ExtractionRequest, FieldEntities } from '../core/extraction.js';
 import type { WordSpan } from '../core/spans.js';
 import type { DecodeOptions, ModelInfo } from '../core/types.js';
@@ -6,12 +6,13 @@ import { EnricherError, isEnricherError, toEnricherError, type ErrorCode } from 
 import type { LoadOptions } from '../gliner/model.js';
 import { loadModelText, type ModelText } from '../gliner/model-text.js';
 import { textEntities } from '../gliner/postprocess.js';
+import { textRelations, type WindowRelation } from '../longtext/merge-relations.js';
 import type { PreparedText, TaskPrefix } from '../gliner/preprocess.js';
 import type { Logger } from '../logger.js';
 import { DynamicBatcher, resolveBatcherLimits, type BatcherLimits, type DeprecatedBatcherLimits, type QueuedItem } from './batcher.js';
 // A type only: local-slot loads ONNX Runtime, so it is imported where a slot on this thread is made (workers 0).
 import type { LocalSlot } from './local-slot.js';
-import type { FromWorker, ToWorker, WireSpans } from './protocol.js';
+import type { FromWorker, ToWorker, WireRelations, WireSpans } from './protocol.js';
 import { WorkerSlot } from './worker-slot.js';
 
 export interface PoolOptions {
@@ -50,6 +51,10 @@ interface RequestState {
   /** The task prompt's words before every window (ExtractionRequest.taskPrompt), if any. */
   prefix: TaskPrefix | undefined;
   perWindow: WordSpan[][][];
+  /** With `request.relations`: each window's relations, by field then window. */
+  perWindowRelations: WindowRelation[][][];
+  /** `request.relations` de-duplicated (relation class i is names[i]), or undefined. */
+  relations: { names: string[]; threshold: number } | undefined;
   pending: number;
   settled: boolean;
   resolve: (r: FieldEntities[]) => void;
@@ -130,8 +135,10 @@ export class InferencePool implements EntityExtractor {
   extract(request: ExtractionRequest, signal?: AbortSignal): Promise<FieldEntities[]> {
     if (this.closing) return Promise.reject(new EnricherError('POOL_CLOSED', 'inference pool is closed'));
     let decode: DecodeOptions;
+    let relations: RequestState['relations'];
     try {
       decode = validateDecode(request.decode);
+      relations = validateRelationRequest(request, this.model);
     } catch (err) {
       return Promise.reject(isEnricherError(err) ? err : new EnricherError('OPTIONS_INVALID', String(err)));
     }
@@ -144,6 +151,8 @@ export class InferencePool implements EntityExtractor {
         prepared: [],
         prefix: undefined,
         perWindow: [],
+        perWindowRelations: [],
+        relations,
         pending: 0,
         settled: false,
         resolve,
@@ -191,7 +200,7 @@ export class InferencePool implements EntityExtractor {
     let texts: PreparedText[];
     let promptLength: number;
     try {
-      const prompt = pre.prompt(req.labels);
+      const prompt = pre.prompt(req.labels, req.relations?.names ?? []);
       const { taskPrompt } = req.request;
       req.prefix = taskPrompt === undefined || taskPrompt === '' ? undefined : pre.taskPrefix(taskPrompt);
       const limits = pre.limits(prompt, req.request.window ?? {}, req.prefix);
@@ -210,7 +219,7 @@ export class InferencePool implements EntityExtractor {
     if (job === undefined) return;
     this.jobs.delete(msg.id);
     slot.inferring = false;
-    if (msg.type === 'inferred') this.onInferred(job.items, msg.spans, msg, performance.now() - job.sentAt);
+    if (msg.type === 'inferred') this.onInferred(job.items, msg.spans, msg.relations, msg, performance.now() - job.sentAt);
     else if (msg.type === 'failed') this.onBatchFailed(job.items, msg.error.code, msg.error.message);
     this.pump();
   }
@@ -219,8 +228,10 @@ export class InferencePool implements EntityExtractor {
     if (req.settled) return;
     req.prepared = texts;
     req.perWindow = texts.map((t) => t.windows.map(() => []));
+    req.perWindowRelations = texts.map((t) => t.windows.map(() => []));
     // Windows share a batch only with windows decoded the same way under the same prompts.
-    const key = JSON.stringify([req.labels, req.decode.threshold, req.decode.flatNer, req.decode.multiLabel, req.request.taskPrompt ?? '']);
+    const { threshold, flatNer, multiLabel } = req.decode;
+    const key = JSON.stringify([req.labels, threshold, flatNer, multiLabel, req.request.taskPrompt ?? '', req.relations ?? null]);
     const now = performance.now();
     texts.forEach((t, field) =>
       t.windows.forEach((w, window) => {
@@ -236,7 +247,13 @@ export class InferencePool implements EntityExtractor {
     if (req.pending === 0) this.finish(req);
   }
 
-  private onInferred(items: QueuedItem<WindowRef>[], spans: WireSpans, t: { encodeMs: number; runMs: number; decodeMs: number }, latencyMs: number): void {
+  private onInferred(
+    items: QueuedItem<WindowRef>[],
+    spans: WireSpans,
+    relations: WireRelations | undefined,
+    t: { encodeMs: number; runMs: number; decodeMs: number },
+    latencyMs: number,
+  ): void {
     items.forEach((item, i) => {
       const { req, field, window } = item.payload;
       if (req.settled) return;
@@ -244,12 +261,23 @@ export class InferencePool implements EntityExtractor {
       // Word indices count the task prompt's words first: spans starting in them are dropped
       // (after taking part in the window's greedy selection, as in the reference).
       const shift = req.prefix?.counts.length ?? 0;
+      const all: WordSpan[] = [];
       for (let k = spans.offsets[i]!; k < spans.offsets[i + 1]!; k++) {
         const start = spans.words[2 * k]! - shift;
-        if (start < 0) continue;
-        list.push({ start, end: spans.words[2 * k + 1]! - shift, label: spans.labels[k]!, score: spans.scores[k]! });
+        const span = { start, end: spans.words[2 * k + 1]! - shift, label: spans.labels[k]!, score: spans.scores[k]! };
+        all.push(span);
+        if (start >= 0) list.push(span);
       }
       req.perWindow[field]![window] = list;
+      if (req.relations && relations) {
+        const rels: WindowRelation[] = [];
+        for (let k = relations.offsets[i]!; k < relations.offsets[i + 1]!; k++) {
+          const head = all[relations.ends[2 * k]!];
+          const tail = all[relations.ends[2 * k + 1]!];
+          if (head && tail) rels.push({ head, tail, relation: relations.relations[k]!, score: relations.scores[k]! });
+        }
+        req.perWindowRelations[field]![window] = rels;
+      }
       if (--req.pending === 0) this.finish(req);
     });
     let longest = 0;
@@ -280,7 +308,9 @@ export class InferencePool implements EntityExtractor {
     const out: FieldEntities[] = req.prepared.map((p, f) => {
       const { field, text } = request.fields[f]!;
       const entities = textEntities(text, p, req.perWindow[f]!, req.labels, decode, request.mergeAdjacent === true);
-      return { field, entities, windows: p.windows.length, words: p.counts.length };
+      const result: FieldEntities = { field, entities, windows: p.windows.length, words: p.counts.length };
+      if (req.relations) result.relations = textRelations(text, p, req.perWindowRelations[f]!, entities, req.labels, req.relations.names, field);
+      return result;
     });
     req.settled = true;
     req.cleanup();
@@ -363,9 +393,9 @@ function inferMessage(id: number, items: readonly QueuedItem<WindowRef>[]): [ToW
     ids.push(prefix ? concat(prefix.ids, windowIds) : windowIds.slice());
     counts.push(prefix ? concat(prefix.counts, windowCounts) : windowCounts.slice());
   }
-  const { labels, decode } = items[0]!.payload.req;
+  const { labels, decode, relations } = items[0]!.payload.req;
   const transfer = [...ids, ...counts].map((a) => a.buffer as ArrayBuffer);
-  return [{ type: 'infer', id, labels, decode, ids, counts }, transfer];
+  return [{ type: 'infer', id, labels, decode, ids, counts, ...(relations ? { relations } : {}) }, transfer];
 }
 
 /** A task prompt's words followed by a window's, in one new array (it is transferred). */

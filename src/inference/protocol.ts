@@ -20,7 +20,16 @@ export interface WireError {
 
 /** Main → worker. */
 export type ToWorker =
-  | { type: 'infer'; id: number; labels: string[]; decode: DecodeOptions; ids: Int32Array[]; counts: Int32Array[] }
+  | {
+      type: 'infer';
+      id: number;
+      labels: string[];
+      decode: DecodeOptions;
+      ids: Int32Array[];
+      counts: Int32Array[];
+      /** Relation names for a native relation model (empty: none asked), and their threshold. */
+      relations?: { names: string[]; threshold: number };
+    }
   | { type: 'shutdown' };
 
 /**
@@ -34,9 +43,20 @@ export interface WireSpans {
   scores: Float32Array;
 }
 
+/**
+ * Decoded relations of a batch, flattened like `WireSpans`: for item i, relations
+ * `offsets[i] .. offsets[i+1]`; `ends` holds (head, tail) indices into item i's spans.
+ */
+export interface WireRelations {
+  offsets: Int32Array;
+  ends: Int32Array;
+  relations: Int32Array;
+  scores: Float32Array;
+}
+
 /** Worker → main. */
 export type FromWorker =
   | { type: 'ready'; info: ModelInfo }
   | { type: 'init-failed'; error: WireError }
-  | { type: 'inferred'; id: number; spans: WireSpans; encodeMs: number; runMs: number; decodeMs: number }
+  | { type: 'inferred'; id: number; spans: WireSpans; relations?: WireRelations; encodeMs: number; runMs: number; decodeMs: number }
   | { type: 'failed'; id: number; error: WireError };

@@ -60,16 +60,30 @@ describe('model loading errors', () => {
     expect(e.message).toMatch(/128001.*128002/);
   });
 
-  it('refuses bi-encoder, relation and non-whitespace-splitter models', async () => {
+  it('refuses bi-encoder, token-level relation and non-whitespace-splitter models', async () => {
     const cases: Array<[string, (c: Record<string, unknown>) => void]> = [
       ['bi', (c) => (c.labels_encoder = 'BAAI/bge-small-en-v1.5')],
-      ['relex', (c) => (c.relations_layer = 'biaffine')],
+      ['token-relex', (c) => ((c.relations_layer = 'none'), (c.span_mode = 'token_level'))],
+      ['relex-layer', (c) => (c.relations_layer = { name: 'none' })],
       ['splitter', (c) => (c.words_splitter_type = 'spacy')],
     ];
     for (const [name, change] of cases) {
       const e = await codeOf(GlinerEngine.load(variant(name, (d) => editConfig(d, change))));
       expect(e.code, name).toBe('MODEL_UNSUPPORTED');
     }
+  });
+
+  it('refuses a relation config without <<REL>> in the tokenizer, or on a graph without relation outputs', async () => {
+    const noRel = await codeOf(GlinerEngine.load(variant('relex-no-token', (d) => editConfig(d, (c) => (c.relations_layer = 'none')))));
+    expect(noRel.code).toBe('TOKENIZER_MISMATCH');
+    expect(noRel.message).toContain('<<REL>>');
+    // The relation fixture's folder with the entity-only graph: the probe finds no rel_idx output.
+    const dir = join(scratch, 'relex-entity-graph');
+    cpSync(`${FIXTURES}models/tiny-span-relex`, dir, { recursive: true, dereference: true });
+    cpSync(`${MODEL}/onnx/model.onnx`, join(dir, 'onnx/model.onnx'));
+    const noOutputs = await codeOf(GlinerEngine.load(dir));
+    expect(noOutputs.code).toBe('MODEL_UNSUPPORTED');
+    expect(noOutputs.message).toMatch(/rel_idx/);
   });
 
   it('refuses an unknown execution provider and a CUDA provider that is not installed, without falling back', async () => {
