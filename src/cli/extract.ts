@@ -16,7 +16,7 @@ import { createLogger } from '../logger.js';
 import { labelsFor } from '../pipeline/article-processor.js';
 import { PER_MESSAGE_CODES } from '../pipeline/fate.js';
 import { redactUrlCredentials } from '../redact.js';
-import { articleRelations, relationNamesFor } from '../relations/article-relations.js';
+import { articleRelations, nativeRelationRequest, relationNamesFor } from '../relations/article-relations.js';
 import { ENRICHER_VERSION } from '../version.js';
 import { byteLines, isBlank, openInput, openOutput } from './byte-lines.js';
 import { EXTRACT_EXIT, EXTRACT_FLAGS, EXTRACT_USAGE } from './extract-usage.js';
@@ -158,7 +158,8 @@ async function enrichLine(engine: EntityExtractor, config: Readonly<Config>, req
   let fields: FieldEntities[];
   let relations: Relation[];
   try {
-    fields = await engine.extract({ ...request, fields: article.fields, labels });
+    const native = nativeRelationRequest(engine, relationNames, config);
+    fields = await engine.extract({ ...request, fields: article.fields, labels, ...(native ? { relations: native } : {}) });
     relations = await articleRelations(engine, article.fields, fields, relationNames, config);
   } catch (err) {
     return PER_MESSAGE_CODES.has(toEnricherError(err, 'INFERENCE_FAILED').code) ? { kind: 'failed', line, error: err } : { kind: 'fatal', error: err };

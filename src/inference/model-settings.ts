@@ -99,9 +99,20 @@ export function checkModelSettings(model: ModelText, inference: InferenceConfig,
     }
   }
 
-  // Each relation name, as the shortest label it will be asked in (`<entity> <> <name>`), must
-  // pass the prompt rules and leave text room beside the relation task prompt.
-  for (const name of inference.relations) {
+  // A native relation model asks the relation names in the entity prompt (`<<REL>> name`): labels
+  // and relations must fit one prompt together. Other models ask each name in multitask labels
+  // (`<entity> <> <name>`, the shortest checked here), which must leave text room beside the task prompt.
+  const native = model.settings.relex !== undefined;
+  if (native && inference.relations.length > 0) {
+    if (inference.mergeAdjacent) problems.push(`${NAMES.relations} with a relation model cannot be combined with MERGE_ADJACENT (it changes the spans relations are reported on)`);
+    try {
+      pre.limits(pre.prompt(inference.labels, inference.relations), windowOptions({ inference }));
+    } catch (err) {
+      if (!isEnricherError(err)) throw err;
+      problems.push(`${NAMES.relations} with ${NAMES.labels} in one relation-model prompt: ${err.message}`);
+    }
+  }
+  for (const name of native ? [] : inference.relations) {
     try {
       pre.limits(pre.prompt([`x <> ${name}`]), windowOptions({ inference }), pre.taskPrefix(RELATION_TASK_PROMPT));
     } catch (err) {

@@ -7,7 +7,7 @@ import type { EntityExtractor, FieldEntities } from '../core/extraction.js';
 import type { Relation } from '../core/relations.js';
 import { decodeOptions, windowOptions } from '../inference/options.js';
 import type { Logger } from '../logger.js';
-import { articleRelations, relationNamesFor } from '../relations/article-relations.js';
+import { articleRelations, nativeRelationRequest, relationNamesFor } from '../relations/article-relations.js';
 import { sleep, type BackoffOptions, backoffDelay } from '../retry.js';
 import { classifyFailure, type Fate } from './fate.js';
 import type { Limiter } from './limiter.js';
@@ -182,11 +182,12 @@ export class ArticleProcessor {
       let release: (() => void) | undefined;
       try {
         release = await limiter.acquire(signal);
+        const relationNames = relationNamesFor(article, config);
+        const native = nativeRelationRequest(extractor, relationNames, config);
         results ??= await extractor.extract(
-          { fields: article.fields, labels, decode: this.decode, window: this.window, mergeAdjacent: config.inference.mergeAdjacent },
+          { fields: article.fields, labels, decode: this.decode, window: this.window, mergeAdjacent: config.inference.mergeAdjacent, ...(native ? { relations: native } : {}) },
           signal,
         );
-        const relationNames = relationNamesFor(article, config);
         const relations = await articleRelations(extractor, article.fields, results, relationNames, config, signal);
         return { ok: true, results, relationNames, relations };
       } catch (err) {

@@ -1,11 +1,12 @@
 /**
- * Relations of an article: which names it asks (its own or the configured ones) and the second
- * pass over each field's entities. Shared by the service's processor and `extract`, so both
+ * Relations of an article: which names it asks (its own or the configured ones), and either the
+ * second pass over each field's entities (multitask prompt, any span model) or what a native
+ * relation model found in the entity pass. Shared by the service's processor and `extract`, so both
  * produce the same `relations`.
  */
 import type { Article } from '../article.js';
 import type { Config } from '../config.js';
-import type { EntityExtractor, FieldEntities, FieldText } from '../core/extraction.js';
+import type { EntityExtractor, ExtractionRequest, FieldEntities, FieldText } from '../core/extraction.js';
 import type { Relation } from '../core/relations.js';
 import { windowOptions } from '../inference/options.js';
 import { RELATION_PROMPT_WORDS, RelationExtractor } from './relation-extractor.js';
@@ -16,8 +17,18 @@ export function relationNamesFor(article: Article, config: Readonly<Config>): re
 }
 
 /**
+ * What the entity pass asks of a native relation model (`ModelInfo.relationsLayer` set): the
+ * names and threshold, so entities and relations come from one pass. Undefined for other models
+ * (their relations take the multitask second pass) or when no names are asked.
+ */
+export function nativeRelationRequest(extractor: EntityExtractor, names: readonly string[], config: Readonly<Config>): ExtractionRequest['relations'] {
+  return extractor.model.relationsLayer !== undefined && names.length > 0 ? { names, threshold: config.inference.relationThreshold } : undefined;
+}
+
+/**
  * The relations among each field's entities; nothing (and no model pass) when no names are
- * asked or a field has no entities.
+ * asked or a field has no entities. A native relation model found them in the entity pass
+ * (`nativeRelationRequest`): they are read from its results.
  */
 export async function articleRelations(
   extractor: EntityExtractor,
@@ -28,6 +39,7 @@ export async function articleRelations(
   signal?: AbortSignal,
 ): Promise<Relation[]> {
   if (names.length === 0) return [];
+  if (extractor.model.relationsLayer !== undefined) return results.flatMap((r) => r.relations ?? []);
   const rex = new RelationExtractor(extractor, {
     relations: names,
     threshold: config.inference.relationThreshold,

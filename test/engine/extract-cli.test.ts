@@ -92,6 +92,21 @@ describe('news-enricher extract', () => {
     expect(report(r.stderr).errors).toEqual([[3, 'MESSAGE_SCHEMA']]);
   });
 
+  it('--relations on a native relation model: entities and relations in one pass, both ends reported entities', () => {
+    const body = 'Microsoft completed its acquisition of Activision Blizzard on Friday, the company said in Redmond.';
+    const r = extract(['--model', `${FIXTURES}models/tiny-span-relex`, '--labels', 'person,organization,location', '--relations', 'acquired,located in', '--relation-threshold', '0.5'], `${JSON.stringify({ id: 'n1', body })}\n`);
+    const [o] = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+    expect(o!.enrichment).toMatchObject({ model: 'tiny-span-relex', relations: ['acquired', 'located in'], relation_threshold: 0.5 });
+    expect(o!.relations.length).toBeGreaterThan(0);
+    const ends = new Set(o!.entities.map((e: { start: number; end: number; label: string }) => `${e.start}:${e.end}:${e.label}`));
+    for (const rel of o!.relations) {
+      expect(ends.has(`${rel.head.start}:${rel.head.end}:${rel.head.label}`)).toBe(true);
+      expect(ends.has(`${rel.tail.start}:${rel.tail.end}:${rel.tail.label}`)).toBe(true);
+      expect(body.slice(rel.tail.start, rel.tail.end)).toBe(rel.tail.text);
+      expect(rel.score).toBeGreaterThan(0.5);
+    }
+  });
+
   it('applies the input rules of the service: BOM accepted, invalid UTF-8 and deep nesting refused, ids from line numbers', () => {
     const input = Buffer.concat([
       Buffer.from([0xef, 0xbb, 0xbf]), // UTF-8 byte-order mark before line 1

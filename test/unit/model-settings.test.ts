@@ -69,6 +69,25 @@ describe('checkModelSettings', () => {
     expect(problem({ RELATIONS: Array.from({ length: 520 }, () => 'very').join(' ') })).toMatch(/RELATIONS .*task prompt/);
   });
 
+  it('on a native relation model, checks labels and relations in one prompt, and refuses MERGE_ADJACENT with relations', () => {
+    const RELEX = `${FIXTURES}tiny-span-relex`;
+    const relex = loadModelText(RELEX);
+    const checkRelex = (env: Record<string, string>) => checkModelSettings(relex, loadConfig({ env }).inference, RELEX);
+    const fails = (env: Record<string, string>): string => {
+      try {
+        checkRelex(env);
+      } catch (err) {
+        if (isEnricherError(err, 'CONFIG_INVALID')) return err.message;
+        throw err;
+      }
+      throw new Error('expected CONFIG_INVALID');
+    };
+    expect(checkRelex({ RELATIONS: 'acquired,chief executive of' }).maxWords).toBe(384);
+    expect(fails({ RELATIONS: 'acquired,x<<REL>>' })).toMatch(/RELATIONS .* with LABELS .* in one relation-model prompt: .*<<REL>>/);
+    expect(fails({ RELATIONS: Array.from({ length: 120 }, (_, i) => `relation number ${i}`).join(',') })).toMatch(/RELATIONS .* with LABELS .*leaving/);
+    expect(fails({ RELATIONS: 'acquired', MERGE_ADJACENT: 'true' })).toMatch(/MERGE_ADJACENT/);
+  });
+
   it('lists every problem at once', () => {
     const m = problem({ WINDOW_WORDS: '1000', WINDOW_OVERLAP_WORDS: '5', WINDOW_MAX_TOKENS: '4096', LABELS: '<<SEP>>' });
     for (const name of ['WINDOW_WORDS', 'WINDOW_OVERLAP_WORDS', 'WINDOW_MAX_TOKENS', 'LABELS']) expect(m).toContain(name);
