@@ -201,6 +201,18 @@ PRESETS: dict[str, Preset] = {
         default_out="models/build/tiny-span-relex-adjacency",
         extra_tokens=(REL_TOKEN,),
     ),
+    "medium-relex": Preset(
+        name="medium-relex",
+        description="the gliner_medium architecture (DeBERTa-v3-base) as a relation model of the gliner-relex "
+                    "v1.0 layout (relations_layer 'none', pair projection), random weights: for cost measurements",
+        encoder={**copy.deepcopy(DEBERTA_V3_BASE), "vocab_size": RELEX_VOCAB_SIZE},
+        gliner=_gliner(hidden_size=512, span_mode="markerV0", max_len=384, vocab_size=RELEX_VOCAB_SIZE,
+                       relations_layer="none", triples_layer=None, rel_token=REL_TOKEN,
+                       rel_token_index=RELEX_VOCAB_SIZE - 1, embed_rel_token=True),
+        calibration=Calibration(mean=-3.0, std=2.0),
+        default_out="models/build/medium-relex-random",
+        extra_tokens=(REL_TOKEN,),
+    ),
     "medium": Preset(
         name="medium",
         description="gliner_medium-v2.1 / gliner_medium_news-v2.1 architecture with random weights",
