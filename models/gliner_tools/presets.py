@@ -158,6 +158,13 @@ def _gliner(**overrides: Any) -> dict[str, Any]:
     return config
 
 
+def _relex_gliner(hidden_size: int, relations_layer: str, triples_layer: str | None) -> dict[str, Any]:
+    """A span relation model's GLiNER fields: ``<<REL>>`` after ``<<SEP>>`` in the vocabulary."""
+    return _gliner(hidden_size=hidden_size, span_mode="markerV0", max_len=384, vocab_size=RELEX_VOCAB_SIZE,
+                   relations_layer=relations_layer, triples_layer=triples_layer, rel_token=REL_TOKEN,
+                   rel_token_index=RELEX_VOCAB_SIZE - 1, embed_rel_token=True)
+
+
 PRESETS: dict[str, Preset] = {
     "tiny-span": Preset(
         name="tiny-span",
@@ -182,9 +189,7 @@ PRESETS: dict[str, Preset] = {
                     "gliner-relex v1.0 layout: relations_layer 'none' (every entity pair), pair projection "
                     "scored against <<REL>> prompts; tiny DeBERTa-v3 encoder, full vocabulary + <<REL>>",
         encoder=_relex_encoder(),
-        gliner=_gliner(hidden_size=32, span_mode="markerV0", max_len=384, vocab_size=RELEX_VOCAB_SIZE,
-                       relations_layer="none", triples_layer=None, rel_token=REL_TOKEN,
-                       rel_token_index=RELEX_VOCAB_SIZE - 1, embed_rel_token=True),
+        gliner=_relex_gliner(32, "none", None),
         calibration=Calibration(mean=-3.0, std=2.0),
         default_out="models/build/tiny-span-relex",
         extra_tokens=(REL_TOKEN,),
@@ -194,9 +199,7 @@ PRESETS: dict[str, Preset] = {
         description="span GLiNER relation model with an adjacency layer (relations_layer 'bilinear': pairs "
                     "above the adjacency threshold) and a triple scorer (DistMult); tiny encoder",
         encoder=_relex_encoder(),
-        gliner=_gliner(hidden_size=32, span_mode="markerV0", max_len=384, vocab_size=RELEX_VOCAB_SIZE,
-                       relations_layer="bilinear", triples_layer="DistMult", rel_token=REL_TOKEN,
-                       rel_token_index=RELEX_VOCAB_SIZE - 1, embed_rel_token=True),
+        gliner=_relex_gliner(32, "bilinear", "DistMult"),
         calibration=Calibration(mean=-3.0, std=2.0),
         default_out="models/build/tiny-span-relex-adjacency",
         extra_tokens=(REL_TOKEN,),
@@ -206,9 +209,7 @@ PRESETS: dict[str, Preset] = {
         description="the gliner_medium architecture (DeBERTa-v3-base) as a relation model of the gliner-relex "
                     "v1.0 layout (relations_layer 'none', pair projection), random weights: for cost measurements",
         encoder={**copy.deepcopy(DEBERTA_V3_BASE), "vocab_size": RELEX_VOCAB_SIZE},
-        gliner=_gliner(hidden_size=512, span_mode="markerV0", max_len=384, vocab_size=RELEX_VOCAB_SIZE,
-                       relations_layer="none", triples_layer=None, rel_token=REL_TOKEN,
-                       rel_token_index=RELEX_VOCAB_SIZE - 1, embed_rel_token=True),
+        gliner=_relex_gliner(512, "none", None),
         calibration=Calibration(mean=-3.0, std=2.0),
         default_out="models/build/medium-relex-random",
         extra_tokens=(REL_TOKEN,),

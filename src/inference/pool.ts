@@ -13,6 +13,7 @@ import { DynamicBatcher, resolveBatcherLimits, type BatcherLimits, type Deprecat
 // A type only: local-slot loads ONNX Runtime, so it is imported where a slot on this thread is made (workers 0).
 import type { LocalSlot } from './local-slot.js';
 import type { FromWorker, ToWorker, WireRelations, WireSpans } from './protocol.js';
+import { decodeRelations, decodeSpans } from './wire.js';
 import { WorkerSlot } from './worker-slot.js';
 
 export interface PoolOptions {
@@ -257,27 +258,11 @@ export class InferencePool implements EntityExtractor {
     items.forEach((item, i) => {
       const { req, field, window } = item.payload;
       if (req.settled) return;
-      const list: WordSpan[] = [];
       // Word indices count the task prompt's words first: spans starting in them are dropped
       // (after taking part in the window's greedy selection, as in the reference).
-      const shift = req.prefix?.counts.length ?? 0;
-      const all: WordSpan[] = [];
-      for (let k = spans.offsets[i]!; k < spans.offsets[i + 1]!; k++) {
-        const start = spans.words[2 * k]! - shift;
-        const span = { start, end: spans.words[2 * k + 1]! - shift, label: spans.labels[k]!, score: spans.scores[k]! };
-        all.push(span);
-        if (start >= 0) list.push(span);
-      }
-      req.perWindow[field]![window] = list;
-      if (req.relations && relations) {
-        const rels: WindowRelation[] = [];
-        for (let k = relations.offsets[i]!; k < relations.offsets[i + 1]!; k++) {
-          const head = all[relations.ends[2 * k]!];
-          const tail = all[relations.ends[2 * k + 1]!];
-          if (head && tail) rels.push({ head, tail, relation: relations.relations[k]!, score: relations.scores[k]! });
-        }
-        req.perWindowRelations[field]![window] = rels;
-      }
+      const all = decodeSpans(spans, i, req.prefix?.counts.length ?? 0);
+      req.perWindow[field]![window] = all.filter((s) => s.start >= 0);
+      if (req.relations && relations) req.perWindowRelations[field]![window] = decodeRelations(relations, i, all);
       if (--req.pending === 0) this.finish(req);
     });
     let longest = 0;
