@@ -16,10 +16,10 @@ export const ERROR_CATALOG = {
   // Configuration and start-up
   CONFIG_INVALID: { retriable: false, description: 'Configuration failed validation (env, file or CLI flags).' },
   MODEL_FILE_MISSING: { retriable: false, description: 'A required file of the model folder is missing.' },
-  MODEL_CONFIG_INVALID: { retriable: false, description: 'gliner_config.json is unreadable or has invalid values.' },
+  MODEL_CONFIG_INVALID: { retriable: false, description: "The model folder's config (gliner_config.json, or config.json of a GNER model) is unreadable or has invalid values." },
   MODEL_UNSUPPORTED: {
     retriable: false,
-    description: 'The model is a GLiNER variant this engine does not run (bi-encoder, relex, decoder, other splitter).',
+    description: 'The model is a GLiNER variant this engine does not run (bi-encoder, relex, decoder, other splitter), or a GNER folder that is not a T5 model.',
   },
   TOKENIZER_MISMATCH: {
     retriable: false,

@@ -58,14 +58,19 @@ export interface ModelInfo {
   sha256: string;
   /** ONNX file inside the folder, e.g. `onnx/model_int8.onnx`. */
   file: string;
-  spanMode: 'span' | 'token';
+  /** GLiNER's span or token head; `generative` for the GNER backend (a seq2seq model writes the tags). */
+  spanMode: 'span' | 'token' | 'generative';
+  /** Which backend runs the model (`MODEL_BACKEND`); absent means `gliner`. Reported as `enrichment.backend`. */
+  backend?: 'gliner' | 'gner';
   /**
    * A native relation model (gliner `UniEncoderSpanRelexGLiNER`): its `relations_layer`. Such a
    * model finds entities and relations in one pass (`ExtractionRequest.relations`); other models
    * are asked relations through the multitask prompt. Absent for entity-only models.
    */
   relationsLayer?: string;
+  /** Words per window (GLiNER's `max_len`); 0 for GNER, which reads one sentence (group) per prompt. */
   maxLen: number;
+  /** Longest span in words (GLiNER's `max_width`); 0 for GNER. */
   maxWidth: number;
   executionProvider: string;
 }
