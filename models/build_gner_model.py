@@ -52,10 +52,13 @@ PRESETS: dict[str, dict] = {
         "num_layers": 2, "num_decoder_layers": 2, "out": None,
     },
     # flan-t5-base sizes (d_model 768, 12+12 layers, 12 heads, d_ff 2048, vocabulary 32,128):
-    # what a GNER-T5-base costs per generated token. The tokenizer's vocabulary is ours (smaller);
-    # the embedding and LM head keep flan-t5's 32,128 rows, so the per-token cost is the real one.
+    # what a GNER-T5-base costs per generated token.
+    # Its vocabulary is a 32,000-piece English unigram vocabulary cut from the DeBERTa-v3 SentencePiece
+    # model in test/fixtures/tokenizer (the pieces of highest score, byte fallback kept), so words split
+    # into about as many tokens as flan-t5's 32k vocabulary would give; the embedding and LM head have
+    # flan-t5's 32,128 rows, so the per-token cost is the real one.
     "base-gner": {
-        "vocab": 1500, "d_model": 768, "d_ff": 2048, "d_kv": 64, "num_heads": 12,
+        "vocab": 32000, "vocab_from": "deberta-v3", "d_model": 768, "d_ff": 2048, "d_kv": 64, "num_heads": 12,
         "num_layers": 12, "num_decoder_layers": 12, "vocab_size": 32128,
         "out": MODELS_DIR / "build" / "gner-t5-base-random",
     },
@@ -89,9 +92,42 @@ def corpus_lines() -> list[str]:
     return lines
 
 
-def build_tokenizer(out_dir: Path, vocab: int):
+def cut_deberta_vocab(target: Path, size: int) -> None:
+    """A T5-style SentencePiece model from DeBERTa-v3's: ids 0/1/2 = pad/</s>/<unk>, its 256 byte
+    pieces, then its normal pieces by descending score up to ``size``."""
+    from sentencepiece import sentencepiece_model_pb2 as pb
+
+    from gliner_tools.env import FIXTURE_TOKENIZER_DIR
+
+    source = pb.ModelProto()
+    source.ParseFromString((FIXTURE_TOKENIZER_DIR / "spm.model").read_bytes())
+    out = pb.ModelProto()
+    out.CopyFrom(source)
+    del out.pieces[:]
+    for name, kind in (("<pad>", pb.ModelProto.SentencePiece.CONTROL), ("</s>", pb.ModelProto.SentencePiece.CONTROL),
+                       ("<unk>", pb.ModelProto.SentencePiece.UNKNOWN)):
+        piece = out.pieces.add()
+        piece.piece, piece.score, piece.type = name, 0.0, kind
+    out.pieces.extend(p for p in source.pieces if p.type == pb.ModelProto.SentencePiece.BYTE)
+    normal = sorted((p for p in source.pieces if p.type == pb.ModelProto.SentencePiece.NORMAL), key=lambda p: -p.score)
+    out.pieces.extend(normal[: size - len(out.pieces)])
+    spec = out.trainer_spec
+    spec.vocab_size, spec.pad_id, spec.eos_id, spec.unk_id, spec.bos_id = len(out.pieces), 0, 1, 2, -1
+    spec.pad_piece, spec.eos_piece, spec.unk_piece = "<pad>", "</s>", "<unk>"
+    target.write_bytes(out.SerializeToString())
+
+
+def build_tokenizer(out_dir: Path, vocab: int, vocab_from: str | None = None):
     import sentencepiece as spm
     from transformers import T5TokenizerFast
+
+    if vocab_from == "deberta-v3":
+        with tempfile.TemporaryDirectory() as tmp:
+            model_file = Path(tmp) / "spiece.model"
+            cut_deberta_vocab(model_file, vocab)
+            tokenizer = T5TokenizerFast(vocab_file=str(model_file), extra_ids=EXTRA_IDS, model_max_length=640)
+            tokenizer.save_pretrained(out_dir)
+        return tokenizer
 
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "corpus.txt"
@@ -182,7 +218,7 @@ def main() -> None:
     out_dir.mkdir(parents=True)
     started = time.time()
 
-    tokenizer = build_tokenizer(out_dir, preset["vocab"])
+    tokenizer = build_tokenizer(out_dir, preset["vocab"], preset.get("vocab_from"))
     model = build_model(preset, len(tokenizer), args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         model.save_pretrained(tmp)

@@ -34,6 +34,28 @@ const ModelSchema = z
     variant: z.string().min(1).default('fp32'),
     /** Name reported in `enrichment.model`; the folder name when unset. */
     name: optionalString,
+    /**
+     * Which kind of model `dir` holds: `gliner` (span, token and relation GLiNER models, on ONNX
+     * Runtime directly) or `gner` (a generative GNER-T5 seq2seq export, through transformers.js;
+     * entities only, slower, for back-fills and evaluation). Reported as `enrichment.backend`.
+     */
+    backend: z.enum(['gliner', 'gner']).default('gliner'),
+  })
+  .strict();
+
+/** The GNER backend's prompt budgets and batching (README "GNER backend"). */
+const GnerSchema = z
+  .object({
+    /** Sentence prompts per generate call, within one article. */
+    batchSize: int(1).default(4),
+    /** Encoder budget per prompt in sub-tokens, `</s>` included (GNER was evaluated with 640). */
+    maxSourceTokens: int(64).default(640),
+    /** Cap on generated tokens per prompt (GNER: 640); each prompt's own bound is its words with their tags. */
+    maxNewTokens: int(8).default(640),
+    /** 0 reads one sentence per prompt (as GNER was trained); N packs consecutive sentences up to N words. */
+    groupWords: int(0).default(0),
+    /** GNER's optional `Dataset: X.` prompt line; none when unset. */
+    dataset: optionalString,
   })
   .strict();
 
@@ -199,6 +221,7 @@ export const ConfigSchema = z
     kafka: KafkaSchema.default(KafkaSchema.parse({})),
     elasticsearch: ElasticsearchSchema.default(ElasticsearchSchema.parse({})),
     labelStudio: LabelStudioSchema.default(LabelStudioSchema.parse({})),
+    gner: GnerSchema.default(GnerSchema.parse({})),
     /** Largest body accepted, in UTF-8 bytes. */
     maxBodyBytes: int(1).default(DEFAULT_ARTICLE_LIMITS.maxBodyBytes),
     /** Articles in flight (queued or inferring) before consumption pauses. */
@@ -241,6 +264,12 @@ export const ConfigSchema = z
     }
     if ((c.labelStudio.basicAuthUser === undefined) !== (c.labelStudio.basicAuthPass === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['labelStudio', 'basicAuthUser'], message: 'basic auth needs a user and a password together' });
+    }
+    if (c.model.backend === 'gner' && c.inference.relations.length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['inference', 'relations'], message: 'RELATIONS need a GLiNER model: MODEL_BACKEND=gner finds entities only' });
+    }
+    if (c.model.backend === 'gner' && c.inference.mergeAdjacent) {
+      ctx.addIssue({ code: 'custom', path: ['inference', 'mergeAdjacent'], message: 'MERGE_ADJACENT is a GLiNER token-model rule: GNER writes whole BIO spans' });
     }
     if ((c.kafka.saslMechanism === 'none') !== (c.kafka.saslUsername === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['kafka', 'saslMechanism'], message: 'SASL needs a mechanism and a username (and password) together' });

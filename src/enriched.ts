@@ -27,6 +27,8 @@ export interface EntitySummary {
 
 export interface EnrichmentInfo {
   model: string;
+  /** Which backend ran the model: `gliner` or `gner` (MODEL_BACKEND). */
+  backend: 'gliner' | 'gner';
   model_sha256: string;
   model_file: string;
   labels: string[];
@@ -127,6 +129,7 @@ export function buildEnrichedArticle(article: Article, results: readonly FieldEn
     relations: [...meta.relations.found].sort((a, b) => (a.field < b.field ? -1 : a.field > b.field ? 1 : a.tail.start - b.tail.start || a.head.start - b.head.start)),
     enrichment: {
       model: meta.model.name,
+      backend: meta.model.backend ?? 'gliner',
       model_sha256: meta.model.sha256,
       model_file: meta.model.file,
       labels: [...meta.labels],

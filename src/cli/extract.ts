@@ -10,6 +10,8 @@ import type { EntityExtractor, ExtractionRequest, FieldEntities } from '../core/
 import type { Relation } from '../core/relations.js';
 import { addTiming, type BatchTiming } from '../gliner/runner.js';
 import { createExtractor } from '../inference/create-extractor.js';
+import { preflightGner } from '../gner/gner-preflight.js';
+import type { ModelText } from '../gliner/model-text.js';
 import { preflightModel } from '../inference/model-settings.js';
 import { decodeOptions, effectiveConcurrency, windowOptions } from '../inference/options.js';
 import { createLogger } from '../logger.js';
@@ -59,13 +61,18 @@ export async function extractCommand(argv: string[]): Promise<number> {
   if (config.model.dir === undefined) throw new EnricherError('CONFIG_INVALID', `--model (or MODEL_DIR) is required\n${EXTRACT_USAGE}`);
   // Everything that can be wrong with the command line fails before the model loads.
   const input: Readable = typeof flags.values.input === 'string' ? await openInput(flags.values.input, '--input') : process.stdin;
-  const { window, modelText } = preflightModel(config);
-  logger.debug({ window }, 'model settings checked');
+  let modelText: ModelText | undefined;
+  if (config.model.backend === 'gner') logger.debug({ gner: preflightGner(config) }, 'model settings checked');
+  else {
+    const checked = preflightModel(config);
+    logger.debug({ window: checked.window }, 'model settings checked');
+    modelText = checked.modelText;
+  }
   const output: Writable = typeof flags.values.output === 'string' ? await openOutput(flags.values.output, '--output') : process.stdout;
 
   // The service's extractor, as configured (INFERENCE_WORKERS threads; 0 = this thread).
   const timing: BatchTiming = { encodeMs: 0, runMs: 0, decodeMs: 0 };
-  const engine = await createExtractor(config, logger, { onBatch: (b) => addTiming(timing, b), modelText });
+  const engine = await createExtractor(config, logger, { onBatch: (b) => addTiming(timing, b), ...(modelText ? { modelText } : {}) });
   let stats: ExtractStats;
   try {
     stats = await runExtract(engine, config, input, output);

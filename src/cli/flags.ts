@@ -8,6 +8,7 @@ import { EnricherError } from '../errors.js';
 export const COMMON_FLAGS = {
   config: { type: 'string', path: undefined, help: 'JSON/YAML config file (default $CONFIG_FILE)' },
   model: { type: 'string', path: 'model.dir', help: 'model folder (gliner_config.json, tokenizer.json, onnx/)' },
+  backend: { type: 'string', path: 'model.backend', help: 'gliner (default) | gner (a GNER-T5 seq2seq export; entities only)' },
   variant: { type: 'string', path: 'model.variant', help: 'ONNX variant: fp32 | fp16 | int8 | uint8 | quantized | … or a file name' },
   labels: { type: 'string', path: 'inference.labels', help: 'comma-separated entity labels' },
   threshold: { type: 'string', path: 'inference.threshold', help: 'keep spans scoring above this (0–1)' },

@@ -91,6 +91,8 @@ export interface GnerLoadOptions {
 export interface Generated {
   ids: number[];
   text: string;
+  /** It ended with `</s>` (false: cut at the token cap). */
+  finished: boolean;
 }
 
 /** transformers.js, as far as this module uses it (its types are loose where tensors meet). */
@@ -180,7 +182,7 @@ export class GnerModel {
       // Rows that ended early are padded after their `</s>`; keep what the model wrote.
       const end = ids.indexOf(eos, 1);
       const kept = end === -1 ? ids : ids.slice(0, end + 1);
-      return { ids: kept, text: this.tokenizer.decode(kept, { skip_special_tokens: true }) };
+      return { ids: kept, text: this.tokenizer.decode(kept, { skip_special_tokens: true }), finished: end !== -1 };
     });
   }
 

@@ -7,16 +7,16 @@ import type { ModelInfo } from '../core/types.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 
 /**
- * How to start the worker entry next to this module: `worker.js` in the build. When
- * running from TypeScript sources (tests; decided by this module's own extension), a
+ * How to start a worker entry given relative to this module (`./worker` in the build: `.js`).
+ * When running from TypeScript sources (tests; decided by this module's own extension), a
  * small bootstrap registers tsx in the thread first (Node 20 ignores `--import` in a
  * worker's execArgv).
  */
-function workerEntry(): { entry: URL | string; eval: boolean } {
-  if (!import.meta.url.endsWith('.ts')) return { entry: new URL('./worker.js', import.meta.url), eval: false };
+export function workerEntry(script = './worker'): { entry: URL | string; eval: boolean } {
+  if (!import.meta.url.endsWith('.ts')) return { entry: new URL(`${script}.js`, import.meta.url), eval: false };
   // The ESM build of tsx's API (resolving through `require` would pick its CommonJS build).
   const tsx = join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist', 'esm', 'api', 'index.mjs');
-  const target = new URL('./worker.ts', import.meta.url).href;
+  const target = new URL(`${script}.ts`, import.meta.url).href;
   const code = `import(${JSON.stringify(pathToFileURL(tsx).href)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); });`;
   return { entry: code, eval: true };
 }

@@ -37,6 +37,9 @@ export class LabelStudioService {
       return new ServedModel(await createExtractor(c, logger, { modelText }), dir, window);
     };
     if (config.model.dir === undefined) throw new EnricherError('CONFIG_INVALID', 'model.dir (MODEL_DIR, --model) is required: the model folder to serve');
+    if (config.model.backend !== 'gliner') {
+      throw new EnricherError('CONFIG_INVALID', 'the Label Studio backend serves and fine-tunes GLiNER models: MODEL_BACKEND must be gliner');
+    }
     const slot = new ModelSlot(await loadModel(config.model.dir));
     const metrics = new BackendMetrics();
     let training: TrainingLoop | undefined;

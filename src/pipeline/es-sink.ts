@@ -33,6 +33,12 @@ export function readIndexTemplate(file?: string): IndexTemplate {
   return value as IndexTemplate;
 }
 
+/** A property of the template's `enrichment` object (e.g. `backend`), when it has one. */
+function enrichmentProperty(template: IndexTemplate, name: string): Record<string, unknown> | undefined {
+  const enrichment = templateProperty(template, 'enrichment') as { properties?: Record<string, Record<string, unknown>> } | undefined;
+  return enrichment?.properties?.[name];
+}
+
 /** A property of the template's mappings (e.g. `relations`), when it has one. */
 function templateProperty(template: IndexTemplate, name: string): Record<string, unknown> | undefined {
   const props = (template as { template?: { mappings?: { properties?: Record<string, Record<string, unknown>> } } }).template?.mappings?.properties;
@@ -176,6 +182,14 @@ export class EsSink {
         // relation arrives (allowed while the field is absent), or dynamic mapping would make it an object.
         await this.call(() => this.client.indices.putMapping({ index: name, properties: { relations } as never }), 'ES_SETUP_FAILED');
         this.log.info({ index: name }, 'added the nested relations mapping to an existing index');
+      }
+      const backend = this.options.installTemplate ? enrichmentProperty(readIndexTemplate(this.options.templateFile), 'backend') : undefined;
+      const enrichment = m.mappings.properties?.['enrichment'] as { properties?: Record<string, unknown> } | undefined;
+      if (backend !== undefined && enrichment?.properties !== undefined && enrichment.properties['backend'] === undefined) {
+        // An index made from a template before version 3: map `enrichment.backend` as a keyword
+        // before the first article brings it (dynamic mapping would make it text).
+        await this.call(() => this.client.indices.putMapping({ index: name, properties: { enrichment: { properties: { backend } } } as never }), 'ES_SETUP_FAILED');
+        this.log.info({ index: name }, 'added the enrichment.backend mapping to an existing index');
       }
     }
   }

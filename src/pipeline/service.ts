@@ -5,6 +5,7 @@ import { EnricherError, isEnricherError } from '../errors.js';
 import { startHttpServer, type HttpServer } from '../http/server.js';
 import { createExtractor } from '../inference/create-extractor.js';
 import type { EntityExtractor } from '../core/extraction.js';
+import { preflightGner } from '../gner/gner-preflight.js';
 import { preflightModel } from '../inference/model-settings.js';
 import type { ModelText } from '../gliner/model-text.js';
 import type { Logger } from '../logger.js';
@@ -126,9 +127,14 @@ export class EnricherService {
       if (config.inference.workers === 0) {
         throw new EnricherError('CONFIG_INVALID', 'inference.workers (INFERENCE_WORKERS) is 0: the service needs at least 1 worker thread, since inference on its main thread would stall Kafka heartbeats, offset commits and health probes (0 is for extract and the library)');
       }
-      const checked = preflightModel(config);
-      this.log.info({ window: checked.window }, 'model settings checked');
-      modelText = checked.modelText;
+      if (config.model.backend === 'gner') {
+        const { promptTokens, sentenceTokens } = preflightGner(config);
+        this.log.info({ backend: 'gner', promptTokens, sentenceTokens }, 'model settings checked');
+      } else {
+        const checked = preflightModel(config);
+        this.log.info({ window: checked.window }, 'model settings checked');
+        modelText = checked.modelText;
+      }
     }
     if (config.elasticsearch.installTemplate) readIndexTemplate(config.elasticsearch.templateFile);
     return { esClient: createEsClient(config.elasticsearch), kafka: createKafka(config, logger), modelText };

@@ -8,6 +8,7 @@ import type { Article } from '../article.js';
 import type { Config } from '../config.js';
 import type { EntityExtractor, ExtractionRequest, FieldEntities, FieldText } from '../core/extraction.js';
 import type { Relation } from '../core/relations.js';
+import { EnricherError } from '../errors.js';
 import { windowOptions } from '../inference/options.js';
 import { RELATION_PROMPT_WORDS, RelationExtractor } from './relation-extractor.js';
 
@@ -17,11 +18,24 @@ export function relationNamesFor(article: Article, config: Readonly<Config>): re
 }
 
 /**
+ * Relations need a GLiNER model (a native relation model or the multitask prompt on a span
+ * model). The configured RELATIONS are refused at start-up for another backend (GNER), so here
+ * the names are a message's own: the article is refused before any model pass, as a message that
+ * asks what the service cannot give (MESSAGE_SCHEMA, dead-lettered).
+ */
+export function assertRelationsSupported(extractor: EntityExtractor, names: readonly string[]): void {
+  if (names.length > 0 && extractor.model.backend !== undefined && extractor.model.backend !== 'gliner') {
+    throw new EnricherError('MESSAGE_SCHEMA', `the message asks relations, which need a GLiNER model; MODEL_BACKEND=${extractor.model.backend} finds entities only`);
+  }
+}
+
+/**
  * What the entity pass asks of a native relation model (`ModelInfo.relationsLayer` set): the
  * names and threshold, so entities and relations come from one pass. Undefined for other models
  * (their relations take the multitask second pass) or when no names are asked.
  */
 export function nativeRelationRequest(extractor: EntityExtractor, names: readonly string[], config: Readonly<Config>): ExtractionRequest['relations'] {
+  assertRelationsSupported(extractor, names);
   return extractor.model.relationsLayer !== undefined && names.length > 0 ? { names, threshold: config.inference.relationThreshold } : undefined;
 }
 
@@ -39,6 +53,7 @@ export async function articleRelations(
   signal?: AbortSignal,
 ): Promise<Relation[]> {
   if (names.length === 0) return [];
+  assertRelationsSupported(extractor, names);
   if (extractor.model.relationsLayer !== undefined) return results.flatMap((r) => r.relations ?? []);
   const rex = new RelationExtractor(extractor, {
     relations: names,

@@ -93,7 +93,10 @@ export class RelationExtractor {
   constructor(
     private readonly extractor: EntityExtractor,
     private readonly options: RelationOptions,
-  ) {}
+  ) {
+    // A chunk must hold words beside the prompt (a model without max_len, e.g. GNER, cannot take this pass).
+    if (!(options.chunkWords >= 1)) throw new EnricherError('OPTIONS_INVALID', `relation chunks of ${options.chunkWords} words: the model's max_len leaves no room beside the relation prompt`);
+  }
 
   /**
    * Relations among `entities` (pass 1's, of this field), in tail order. An entity whose text

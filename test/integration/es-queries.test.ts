@@ -316,7 +316,7 @@ describe('Elasticsearch entity search examples (real Elasticsearch)', () => {
     ]);
   });
 
-  it('an index made before relations existed gets the nested relations mapping at start-up; a plain-object one is refused', async () => {
+  it('an index made before relations existed gets the nested relations and enrichment.backend mappings at start-up; a plain-object one is refused', async () => {
     const sinkFor = (name: string) =>
       new EsSink(client, {
         index: name,
@@ -331,10 +331,13 @@ describe('Elasticsearch entity search examples (real Elasticsearch)', () => {
     const entities = { type: 'nested', properties: { text: { type: 'text' }, label: { type: 'keyword' } } } as const;
     const old = resources.index(uniqueIndexName('it-v1'));
     resources.indexTemplate(old);
-    await client.indices.create({ index: old, mappings: { properties: { entities } } });
+    await client.indices.create({ index: old, mappings: { properties: { entities, enrichment: { properties: { model: { type: 'keyword' } } } } } });
     await sinkFor(old).setup(new AbortController().signal);
     const mapping = await client.indices.getMapping({ index: old });
     expect(mapping[old]?.mappings.properties?.['relations']?.type).toBe('nested');
+    // ... and, from template version 3, `enrichment.backend` as a keyword (before any article brings it as text).
+    const enrichment = mapping[old]?.mappings.properties?.['enrichment'] as { properties?: Record<string, { type?: string }> } | undefined;
+    expect(enrichment?.properties?.['backend']?.type).toBe('keyword');
 
     const plain = resources.index(uniqueIndexName('it-objrel'));
     resources.indexTemplate(plain);
