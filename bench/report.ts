@@ -23,6 +23,8 @@ export interface BenchResults {
   measurements: Measurement[];
   matmulPeak: Record<string, unknown>;
   e2e: E2eResult | { error: string };
+  /** The GNER stage's raw output (bench/gner-bench.ts), when it ran. */
+  gner?: Record<string, unknown>;
   totalSeconds: number;
 }
 

@@ -11,6 +11,7 @@ import { availableParallelism } from 'node:os';
 import { makeCorpus, makeFixedCorpus, type Article } from './corpus.js';
 import { runE2e, type E2eResult } from './e2e.js';
 import { writeReport, type BenchResults, type Measurement } from './report.js';
+import { writeGnerSection } from './gner-report.js';
 import { writeShippedSection } from './shipped-report.js';
 import { splitWords } from '../src/gliner/words.js';
 import { isServiceRunning, startService, stopService, type ServiceName } from '../test/helpers/services.js';
@@ -39,7 +40,9 @@ const SCALE_RUNS_PER_ROUND = 1;
  */
 const SHIPPED = process.env.BENCH_SHIPPED_MODEL ?? `${ROOT}models/gliner-news-minilm-l6`;
 /** BENCH_STAGES=h2h,sweep,scale,e2e,shipped runs a subset (raw results only, BENCHMARKS.md untouched, except the shipped section). */
-const ALL_STAGES = ['h2h', 'sweep', 'scale', 'e2e', 'shipped'];
+const ALL_STAGES = ['h2h', 'sweep', 'scale', 'e2e', 'shipped', 'gner'];
+/** The GNER stage's model (bench/gner-bench.ts): flan-t5-base sizes, random weights, built on first use. */
+const GNER_MODEL = process.env.BENCH_GNER_MODEL ?? `${ROOT}models/build/gner-t5-base-random`;
 const STAGES = new Set((process.env.BENCH_STAGES ?? ALL_STAGES.join(',')).split(','));
 const PARTIAL = ALL_STAGES.some((s) => !STAGES.has(s));
 
@@ -144,6 +147,7 @@ async function main(): Promise<void> {
     const results = JSON.parse(readFileSync(`${OUT}results.json`, 'utf8')) as BenchResults;
     writeReport(results, `${ROOT}BENCHMARKS.md`);
     writeShippedSection(results, SHIPPED, `${ROOT}BENCHMARKS.md`);
+    if (results.gner) writeGnerSection(results.gner, GNER_MODEL, MODEL, `${ROOT}BENCHMARKS.md`);
     return log('BENCHMARKS.md re-rendered from bench/out/results.json');
   }
   const t0 = Date.now();
@@ -228,6 +232,17 @@ async function main(): Promise<void> {
     m.push(measurement('ours-pool-w1-e2e-corpus', mergeRuns(before, after), mixCorpus));
   }
 
+  let gner: Record<string, unknown> | undefined;
+  if (STAGES.has('gner')) {
+    if (!existsSync(`${GNER_MODEL}/onnx/decoder_model_merged.onnx`) && process.env.BENCH_GNER_MODEL === undefined) {
+      log('building the GNER benchmark model: flan-t5-base sizes, random weights (~1.5 min)');
+      execFileSync(PY, [`${ROOT}models/build_gner_model.py`, '--preset', 'base-gner', '--out', GNER_MODEL], { stdio: 'inherit' });
+    }
+    log('GNER backend vs GLiNER on the same sentences and articles');
+    gner = child(process.execPath, ['--import', 'tsx', `${ROOT}bench/gner-bench.ts`, '--gner', GNER_MODEL, '--gliner', MODEL, '--labels', LABELS.join(','), '--threads', String(THREADS),
+      ...(QUICK ? ['--sentences', '3', '--articles', '1', '--article-words', '300', '--rounds', '1'] : [])]);
+  }
+
   const results: BenchResults = {
     quick: QUICK,
     threads: THREADS,
@@ -237,18 +252,22 @@ async function main(): Promise<void> {
     measurements: m,
     matmulPeak: peak,
     e2e: e2eResult,
+    ...(gner ? { gner } : {}),
     totalSeconds: (Date.now() - t0) / 1000,
   };
   if (PARTIAL) {
     // A quick run's figures are indicative only: they never replace a measured section.
     if (STAGES.has('shipped') && !QUICK) writeShippedSection(results, SHIPPED, `${ROOT}BENCHMARKS.md`);
+    if (gner && !QUICK) writeGnerSection(gner, GNER_MODEL, MODEL, `${ROOT}BENCHMARKS.md`);
     writeFileSync(`${OUT}results-partial.json`, JSON.stringify(results, null, 1));
-    log(`done in ${Math.round(results.totalSeconds)} s: bench/out/results-partial.json (partial run; BENCHMARKS.md ${STAGES.has('shipped') && !QUICK ? 'shipped-model section only' : 'untouched'})`);
+    const sections = [STAGES.has('shipped') && !QUICK ? 'shipped-model' : '', gner && !QUICK ? 'gner' : ''].filter((x) => x !== '');
+    log(`done in ${Math.round(results.totalSeconds)} s: bench/out/results-partial.json (partial run; BENCHMARKS.md ${sections.length > 0 ? `${sections.join(' and ')} section only` : 'untouched'})`);
     return;
   }
   writeFileSync(`${OUT}results.json`, JSON.stringify(results));
   writeReport(results, `${ROOT}BENCHMARKS.md`);
   writeShippedSection(results, SHIPPED, `${ROOT}BENCHMARKS.md`);
+  if (gner) writeGnerSection(gner, GNER_MODEL, MODEL, `${ROOT}BENCHMARKS.md`);
   log(`done in ${Math.round(results.totalSeconds)} s: BENCHMARKS.md`);
 }
 

@@ -15,6 +15,7 @@ describe('BENCHMARKS.md sections', () => {
     writeSection(path, 'cpu:intel-avx512vnni', section('cpu:intel-avx512vnni', ['## Intel', 'old']));
     writeSection(path, 'cpu:amd-avx2', section('cpu:amd-avx2', ['## AMD', 'amd table']));
     writeSection(path, 'shipped-model:amd-avx2', section('shipped-model:amd-avx2', ['## Shipped on AMD']));
+    writeSection(path, 'gner:amd-avx2', section('gner:amd-avx2', ['## GNER on AMD']));
     writeSection(path, 'cpu:intel-avx512vnni', section('cpu:intel-avx512vnni', ['## Intel', 'new']));
 
     const text = readFileSync(path, 'utf8');
@@ -22,13 +23,14 @@ describe('BENCHMARKS.md sections', () => {
     expect(text).not.toContain('old');
     expect(text).toContain('amd table');
     expect(text).toContain('measured by hand');
-    // Order: CPU sections (by kind), shipped sections, by-hand, Reproduce.
-    const order = ['<!-- cpu:amd-avx2:start', '<!-- cpu:intel-avx512vnni:start', '<!-- shipped-model:amd-avx2:start', '<!-- by-hand:start', '## Reproduce'].map((m) => text.indexOf(m));
+    // Order: CPU sections (by kind), shipped sections, GNER sections, by-hand, Reproduce.
+    const order = ['<!-- cpu:amd-avx2:start', '<!-- cpu:intel-avx512vnni:start', '<!-- shipped-model:amd-avx2:start', '<!-- gner:amd-avx2:start', '<!-- by-hand:start', '## Reproduce'].map((m) => text.indexOf(m));
     expect(order.every((i) => i >= 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     const parts = readParts(path);
     expect([...parts.cpu.keys()].sort()).toEqual(['cpu:amd-avx2', 'cpu:intel-avx512vnni']);
     expect([...parts.shipped.keys()]).toEqual(['shipped-model:amd-avx2']);
+    expect([...parts.gner.keys()]).toEqual(['gner:amd-avx2']);
     // Rewriting an unchanged file is a fixed point.
     writeSection(path, 'cpu:amd-avx2', parts.cpu.get('cpu:amd-avx2')!);
     expect(readFileSync(path, 'utf8')).toBe(text);
