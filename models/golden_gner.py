@@ -113,6 +113,10 @@ def main() -> None:
     model = build_model(PRESETS[info["preset"]], len(tokenizer), info["seed"])
     ort = ORTModelForSeq2SeqLM.from_pretrained(args.model, subfolder="onnx", use_merged=True, use_cache=True)
     evaluator = load_evaluator(args.gner_src)
+    # The prompt's instruction is GNER's own file, verbatim (the TypeScript backend has a copy).
+    instruction = json.loads((args.gner_src / "configs" / "instruction_configs" / "instruction.json").read_text(encoding="utf-8"))[0]
+    if instruction != GNER_INSTRUCTION:
+        raise SystemExit("GNER_INSTRUCTION differs from configs/instruction_configs/instruction.json of --gner-src")
 
     lines = []
     for words, labels in GENERATE_CASES:

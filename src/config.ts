@@ -268,6 +268,10 @@ export const ConfigSchema = z
     if (c.model.backend === 'gner' && c.inference.relations.length > 0) {
       ctx.addIssue({ code: 'custom', path: ['inference', 'relations'], message: 'RELATIONS need a GLiNER model: MODEL_BACKEND=gner finds entities only' });
     }
+    if (c.model.backend === 'gner' && c.inference.executionProvider === 'cuda' && c.inference.cudaDeviceId !== 0) {
+      // transformers.js takes a device name, not an ordinal: pick the GPU with CUDA_VISIBLE_DEVICES instead.
+      ctx.addIssue({ code: 'custom', path: ['inference', 'cudaDeviceId'], message: 'MODEL_BACKEND=gner runs on the first visible CUDA device: set CUDA_VISIBLE_DEVICES instead of CUDA_DEVICE_ID' });
+    }
     if (c.model.backend === 'gner' && c.inference.mergeAdjacent) {
       ctx.addIssue({ code: 'custom', path: ['inference', 'mergeAdjacent'], message: 'MERGE_ADJACENT is a GLiNER token-model rule: GNER writes whole BIO spans' });
     }

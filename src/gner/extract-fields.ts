@@ -67,8 +67,15 @@ export async function extractFieldsGner(
   if (textTokens < 8) {
     throw new EnricherError('LABELS_INVALID', `the GNER prompt for ${labels.length} labels takes ${headTokens} of ${settings.maxSourceTokens} sub-tokens (GNER_MAX_SOURCE_TOKENS): use fewer or shorter labels`);
   }
-  const longest = labels.reduce((a, l) => (l.length > a.length ? l : a), '');
-  const tagTokens = model.tokenCount(`(I-${longest})`) - 1;
+  // The longest tag in tokens (not characters) bounds what the model writes after each word.
+  const tagTokens = Math.max(...labels.map((l) => model.tokenCount(`(I-${l})`) - 1));
+  const unreadable = labels.filter((l) => model.backTokenize(l) !== l);
+  if (unreadable.length > 0) {
+    throw new EnricherError(
+      'LABELS_INVALID',
+      `labels ${JSON.stringify(unreadable)} do not survive this model's tokenizer (characters outside its vocabulary or changed by its normalizer): its tags could never name them`,
+    );
+  }
   const cache = new Map<string, number>();
   const tokensOf = (w: string): number => {
     let t = cache.get(w);

@@ -1,12 +1,11 @@
-import { Worker } from 'node:worker_threads';
 import { validateDecode } from '../core/defaults.js';
 import type { EntityExtractor, ExtractionRequest, FieldEntities } from '../core/extraction.js';
 import type { ModelInfo } from '../core/types.js';
 import { EnricherError, isEnricherError } from '../errors.js';
-import { workerEntry } from '../inference/worker-slot.js';
 import type { Logger } from '../logger.js';
 import { checkGnerRequest, type GnerSettings, type GnerStats } from './extract-fields.js';
-import type { FromGnerWorker, GnerInit, ToGnerWorker } from './gner-protocol.js';
+import type { FromGnerWorker, GnerInit } from './gner-protocol.js';
+import { GNER_WORKER_SCRIPT, localSlot, threadSlot, type GnerSlot, type SlotEvents } from './gner-slots.js';
 import type { GnerLoadOptions } from './model.js';
 
 export interface GnerPoolOptions {
@@ -18,6 +17,8 @@ export interface GnerPoolOptions {
   logger: Logger;
   /** Called after every article, for metrics. */
   onArticle?: (stats: GnerStats, ms: number) => void;
+  /** The worker entry relative to inference/worker-slot.ts; tests give one that crashes on demand. */
+  workerScript?: string;
 }
 
 interface Pending {
@@ -30,31 +31,27 @@ interface Pending {
   cleanup: () => void;
 }
 
-/** A worker thread, or the calling thread (workers 0): the same messages either way. */
-interface Slot {
-  readonly index: number;
-  readonly ready: Promise<ModelInfo>;
-  busy: Pending | undefined;
-  alive: boolean;
-  post(msg: ToGnerWorker): void;
-  /** Releases the model and ends the thread; idempotent. */
-  shutdown(): Promise<void>;
-}
-
 const RESPAWN_DELAY_MS = [100, 1000, 5000, 30_000];
 
 /**
- * The GNER backend's extractor: whole articles go to idle slots (a worker thread each, with its
- * own transformers.js model), one article per slot at a time; inside a slot an article's
- * sentences are generated in batches of `GNER_BATCH_SIZE`. Generation is long (the output
- * repeats the input), so parallelism comes from articles on several workers, not from mixing
- * articles in a batch. A worker that dies is replaced and its article retried once; an article
- * that kills a second worker fails with INFERENCE_FAILED.
+ * The GNER backend's extractor: whole articles go to idle slots (`gner-slots.ts`: a worker thread
+ * each with its own transformers.js model, or the calling thread), one article per slot at a time;
+ * inside a slot an article's sentences are generated in batches of `GNER_BATCH_SIZE`. Generation is
+ * long (the output repeats the input), so parallelism comes from articles on several workers, not
+ * from mixing articles in a batch.
+ *
+ * Failures: a worker that dies is replaced (with backoff while replacements fail to load) and its
+ * article retried once; an article that stops a second worker fails with INFERENCE_FAILED. While
+ * no worker is alive, queued articles fail with WORKER_CRASHED (retriable) instead of waiting. An
+ * aborted article in flight is cancelled in its worker before the next generate call.
  */
 export class GnerPool implements EntityExtractor {
-  private readonly slots: Slot[] = [];
+  private readonly slots: GnerSlot[] = [];
   private readonly queue: Pending[] = [];
+  private readonly inFlight = new Map<number, Pending>();
+  private readonly timers = new Set<NodeJS.Timeout>();
   private readonly log: Logger;
+  private readonly events: SlotEvents = { reply: (s, m) => this.onReply(s, m), crashed: (s, r) => this.onCrash(s, r) };
   private info: ModelInfo | undefined;
   private nextId = 1;
   private closing: Promise<void> | undefined;
@@ -88,7 +85,7 @@ export class GnerPool implements EntityExtractor {
       return Promise.reject(isEnricherError(err) ? err : new EnricherError('OPTIONS_INVALID', String(err)));
     }
     return new Promise<FieldEntities[]>((resolve, reject) => {
-      const onAbort = (): void => this.settle(p, new EnricherError('ABORTED', 'extraction aborted'));
+      const onAbort = (): void => this.abort(p);
       const p: Pending = { id: this.nextId++, request, attempts: 0, settled: false, resolve, reject, cleanup: () => signal?.removeEventListener('abort', onAbort) };
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -97,142 +94,105 @@ export class GnerPool implements EntityExtractor {
     });
   }
 
-  /** Idempotent: queued and in-flight articles reject with POOL_CLOSED, then every slot releases its model. */
+  /**
+   * Idempotent and ordered: no new replacement workers, queued and in-flight articles reject with
+   * POOL_CLOSED, then every slot releases its model (a worker that does not exit in time is terminated).
+   */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      for (const t of this.timers) clearTimeout(t);
+      this.timers.clear();
       const closed = new EnricherError('POOL_CLOSED', 'GNER pool closed');
-      for (const p of this.queue.splice(0)) this.settle(p, closed);
-      for (const s of this.slots) if (s.busy) this.settle(s.busy, closed);
+      for (const p of [...this.queue, ...this.inFlight.values()]) this.settle(p, closed);
       await Promise.all(this.slots.map((s) => s.shutdown()));
     })();
     return this.closing;
   }
 
   private async spawn(index: number, attempt: number): Promise<void> {
+    if (this.closing) return;
     const init: GnerInit = { modelDir: this.options.modelDir, load: this.options.load, settings: this.options.settings };
-    const slot = this.options.workers === 0 ? await this.localSlot(index, init) : this.threadSlot(index, init);
+    const slot = this.options.workers === 0 ? await localSlot(index, init, this.events) : threadSlot(index, init, this.events, this.options.workerScript ?? GNER_WORKER_SCRIPT);
     this.slots[index] = slot;
     try {
       const info = await slot.ready;
       this.info ??= info;
     } catch (err) {
-      if (this.closing || attempt === 0) throw err;
+      if (attempt === 0 || this.closing) throw err;
       const delay = RESPAWN_DELAY_MS[Math.min(attempt, RESPAWN_DELAY_MS.length - 1)]!;
       this.log.error({ err, worker: index, retryInMs: delay }, 'GNER worker failed to start');
-      setTimeout(() => void this.spawn(index, attempt + 1).catch(() => undefined), delay).unref();
+      this.failQueuedIfNoWorker();
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        void this.spawn(index, attempt + 1).catch(() => undefined);
+      }, delay);
+      timer.unref();
+      this.timers.add(timer);
       return;
     }
     if (this.closing) return void slot.shutdown();
     this.pump();
   }
 
-  private threadSlot(index: number, init: GnerInit): Slot {
-    const { entry, eval: isEval } = workerEntry('../gner/gner-worker');
-    const worker = new Worker(entry, { workerData: init, eval: isEval });
-    let settle: { resolve: (i: ModelInfo) => void; reject: (e: EnricherError) => void } | undefined;
-    const ready = new Promise<ModelInfo>((resolve, reject) => (settle = { resolve, reject }));
-    ready.catch(() => undefined);
-    let exited: Promise<void> | undefined;
-    const slot: Slot = {
-      index,
-      ready,
-      busy: undefined,
-      alive: true,
-      post: (msg) => worker.postMessage(msg),
-      shutdown: () => {
-        if (!slot.alive) return exited ?? Promise.resolve();
-        exited ??= new Promise<void>((resolve) => {
-          worker.once('exit', () => resolve());
-          worker.postMessage({ type: 'shutdown' } satisfies ToGnerWorker);
-          setTimeout(() => void worker.terminate(), 5000).unref();
-        });
-        return exited;
-      },
-    };
-    worker.on('message', (msg: FromGnerWorker) => {
-      if (msg.type === 'ready') settle?.resolve(msg.info);
-      else if (msg.type === 'init-failed') {
-        // The start (or respawn) that awaits `ready` handles this failure; the exit is not a crash.
-        slot.alive = false;
-        settle?.reject(new EnricherError(msg.error.code, `GNER worker ${index} could not load the model: ${msg.error.message}`));
-        void worker.terminate();
-      } else this.onReply(slot, msg);
-    });
-    const died = (reason: EnricherError): void => {
-      if (!slot.alive) return;
-      slot.alive = false;
-      settle?.reject(reason);
-      this.onExit(slot, reason);
-    };
-    worker.on('error', (err) => died(new EnricherError('WORKER_CRASHED', `GNER worker ${index} failed: ${err.message}`, { cause: err })));
-    worker.on('exit', (code) => died(new EnricherError('WORKER_CRASHED', `GNER worker ${index} exited with code ${code}`)));
-    return slot;
-  }
-
-  /** A slot on this thread: transformers.js (and so ONNX Runtime) is imported only here. */
-  private async localSlot(index: number, init: GnerInit): Promise<Slot> {
-    const [{ GnerModel }, { serveGner }] = await Promise.all([import('./model.js'), import('./gner-serve.js')]);
-    const model = GnerModel.load(init.modelDir, init.load);
-    let chain: Promise<void> = Promise.resolve();
-    const slot: Slot = {
-      index,
-      ready: model.then((m) => m.info),
-      busy: undefined,
-      alive: true,
-      post: (msg) => {
-        if (msg.type === 'shutdown') return;
-        chain = chain.then(async () => {
-          const reply = await serveGner(await model, init.settings, msg);
-          if (slot.alive) this.onReply(slot, reply);
-        });
-      },
-      shutdown: async () => {
-        slot.alive = false;
-        await chain.catch(() => undefined);
-        await (await model.catch(() => undefined))?.release();
-      },
-    };
-    slot.ready.catch(() => undefined);
-    return slot;
-  }
-
   private pump(): void {
-    if (this.closing) return;
+    if (this.closing || this.info === undefined) return;
     for (const slot of this.slots) {
       if (this.queue.length === 0) return;
-      if (slot === undefined || !slot.alive || slot.busy !== undefined || this.info === undefined) continue;
+      if (slot === undefined || !slot.alive || !slot.started || slot.busy !== undefined) continue;
       const p = this.queue.shift()!;
-      slot.busy = p;
+      slot.busy = p.id;
       p.attempts += 1;
+      this.inFlight.set(p.id, p);
       const { fields, labels, decode, taskPrompt, relations } = p.request;
       slot.post({ type: 'extract', id: p.id, request: { fields, labels, decode, ...(taskPrompt !== undefined ? { taskPrompt } : {}), ...(relations !== undefined ? { relations } : {}) } });
     }
   }
 
-  private onReply(slot: Slot, msg: FromGnerWorker): void {
-    if (msg.type === 'ready' || msg.type === 'init-failed') return;
-    const p = slot.busy;
-    slot.busy = undefined;
-    if (p !== undefined && p.id === msg.id) {
+  private abort(p: Pending): void {
+    const slot = this.slots.find((s) => s?.busy === p.id);
+    // In flight: the worker stops before its next generate call and replies `failed`, freeing the slot.
+    if (slot !== undefined && slot.alive) slot.post({ type: 'cancel', id: p.id });
+    this.settle(p, new EnricherError('ABORTED', 'extraction aborted'));
+  }
+
+  private onReply(slot: GnerSlot, msg: Extract<FromGnerWorker, { type: 'extracted' | 'failed' }>): void {
+    if (slot.busy === msg.id) slot.busy = undefined;
+    const p = this.inFlight.get(msg.id);
+    this.inFlight.delete(msg.id);
+    if (p !== undefined) {
       if (msg.type === 'extracted') {
         this.options.onArticle?.(msg.stats, msg.ms);
-        if (msg.stats.capped > 0) this.log.debug({ capped: msg.stats.capped, prompts: msg.stats.prompts }, 'GNER generations hit the token cap');
+        if (msg.stats.capped > 0) {
+          this.log.warn({ capped: msg.stats.capped, prompts: msg.stats.prompts }, 'GNER generations hit the token cap (GNER_MAX_NEW_TOKENS): their last words read as O');
+        }
         this.settle(p, undefined, msg.results);
       } else this.settle(p, new EnricherError(msg.error.code, msg.error.message));
     }
     this.pump();
   }
 
-  private onExit(slot: Slot, reason: EnricherError): void {
-    const p = slot.busy;
+  private onCrash(slot: GnerSlot, reason: EnricherError): void {
+    const id = slot.busy;
     slot.busy = undefined;
     if (this.closing) return;
     this.log.error({ err: reason, worker: slot.index }, 'GNER worker died; starting a new one');
-    if (p !== undefined && !p.settled) {
+    const p = id === undefined ? undefined : this.inFlight.get(id);
+    if (p !== undefined) {
+      this.inFlight.delete(p.id);
       if (p.attempts >= 2) this.settle(p, new EnricherError('INFERENCE_FAILED', `the article stopped two GNER workers: ${reason.message}`));
-      else this.queue.unshift(p);
+      else if (!p.settled) this.queue.unshift(p);
     }
+    // The article waits for the replacement (or takes another idle worker now); only a replacement
+    // that fails to load fails the queue (spawn), so a poison article meets its second worker.
+    this.pump();
     void this.spawn(slot.index, 1).catch(() => undefined);
+  }
+
+  /** When replacements fail to load and no worker is alive, waiting articles fail (retriable) rather than hold the service's slots. */
+  private failQueuedIfNoWorker(): void {
+    if (this.slots.some((s) => s !== undefined && s.alive && s.started)) return;
+    const down = new EnricherError('WORKER_CRASHED', 'no GNER worker is running (a replacement is starting)');
+    for (const p of [...this.queue]) this.settle(p, down);
   }
 
   private settle(p: Pending, error: EnricherError | undefined, results?: FieldEntities[]): void {

@@ -47,6 +47,10 @@ export function preflightGner(config: Readonly<Config>): GnerChecked {
     } catch (err) {
       throw new EnricherError('MODEL_CONFIG_INVALID', `cannot build the GNER tokenizer of ${files.dir}: ${(err as Error).message}`, { cause: err });
     }
+    const unreadable = labels.filter((l) => tokenizer.decode(tokenizer.encode(l).ids, { skip_special_tokens: true }) !== l);
+    if (unreadable.length > 0) {
+      problems.push(`LABELS ${JSON.stringify(unreadable)} do not survive the model's tokenizer (characters outside its vocabulary or changed by its normalizer), so its tags could never name them`);
+    }
     promptTokens = tokenizer.encode(gnerPromptHead(labels, config.gner.dataset)).ids.length - 1;
     sentenceTokens = config.gner.maxSourceTokens - promptTokens - 1;
     if (sentenceTokens < 8) {

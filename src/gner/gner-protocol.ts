@@ -15,7 +15,8 @@ export interface GnerInit {
 /** The part of an ExtractionRequest that crosses threads (no signal; plain data). */
 export type GnerWireRequest = Pick<ExtractionRequest, 'fields' | 'labels' | 'decode' | 'taskPrompt' | 'relations'>;
 
-export type ToGnerWorker = { type: 'extract'; id: number; request: GnerWireRequest } | { type: 'shutdown' };
+/** `cancel`: the article was aborted; the worker stops it between two generate calls (its reply is then `failed` ABORTED). */
+export type ToGnerWorker = { type: 'extract'; id: number; request: GnerWireRequest } | { type: 'cancel'; id: number } | { type: 'shutdown' };
 
 export type FromGnerWorker =
   | { type: 'ready'; info: ModelInfo }

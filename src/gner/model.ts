@@ -48,7 +48,7 @@ export interface GnerFiles {
 /** Resolves and checks a GNER model folder; CONFIG_INVALID with what is missing. */
 export function resolveGnerFiles(dirArg: string, variant: string = 'fp32'): GnerFiles {
   const dir = resolve(dirArg);
-  if (!(variant in GNER_VARIANTS)) {
+  if (!Object.hasOwn(GNER_VARIANTS, variant)) {
     throw new EnricherError('CONFIG_INVALID', `unknown GNER model variant "${variant}": use one of ${Object.keys(GNER_VARIANTS).join(', ')}`);
   }
   const v = variant as GnerVariant;
@@ -118,7 +118,12 @@ export class GnerModel {
     tf.env.allowRemoteModels = false;
     tf.env.allowLocalModels = true;
     tf.env.localModelPath = '';
-    const tokenizer = await tf.AutoTokenizer.from_pretrained(files.dir);
+    let tokenizer: Tokenizer;
+    try {
+      tokenizer = await tf.AutoTokenizer.from_pretrained(files.dir);
+    } catch (err) {
+      throw new EnricherError('MODEL_CONFIG_INVALID', `the tokenizer of ${files.dir} did not load: ${(err as Error).message}`, { cause: err });
+    }
     const sessionOptions = {
       ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
       ...(options.interOpThreads ? { interOpNumThreads: options.interOpThreads } : {}),
@@ -144,8 +149,13 @@ export class GnerModel {
       executionProvider: options.executionProvider ?? 'cpu',
     };
     const loaded = new GnerModel(info, files, tokenizer, model);
-    // Probe: one short generation, so a graph that cannot run fails at start-up, not on traffic.
-    await loaded.generate(['Sentence: probe'], 2);
+    try {
+      // Probe: one short generation, so a graph that cannot run fails at start-up, not on traffic.
+      await loaded.generate(['Sentence: probe'], 2);
+    } catch (err) {
+      await loaded.release();
+      throw err;
+    }
     return loaded;
   }
 

@@ -164,6 +164,9 @@ export class EsSink {
       if (created.error === undefined) this.log.info({ index }, 'index created');
     }
     const mapping = await this.call(() => this.client.indices.getMapping({ index }));
+    const template = this.options.installTemplate ? readIndexTemplate(this.options.templateFile) : undefined;
+    const relations = template ? templateProperty(template, 'relations') : undefined;
+    const backend = template ? enrichmentProperty(template, 'backend') : undefined;
     for (const [name, m] of Object.entries(mapping)) {
       for (const field of ['entities', 'relations']) {
         const props = m.mappings.properties?.[field] as { type?: string; properties?: unknown } | undefined;
@@ -176,14 +179,12 @@ export class EsSink {
           );
         }
       }
-      const relations = this.options.installTemplate ? templateProperty(readIndexTemplate(this.options.templateFile), 'relations') : undefined;
       if (relations !== undefined && m.mappings.properties?.['relations'] === undefined) {
         // An index made from the version-1 template: add the nested mapping before the first
         // relation arrives (allowed while the field is absent), or dynamic mapping would make it an object.
         await this.call(() => this.client.indices.putMapping({ index: name, properties: { relations } as never }), 'ES_SETUP_FAILED');
         this.log.info({ index: name }, 'added the nested relations mapping to an existing index');
       }
-      const backend = this.options.installTemplate ? enrichmentProperty(readIndexTemplate(this.options.templateFile), 'backend') : undefined;
       const enrichment = m.mappings.properties?.['enrichment'] as { properties?: Record<string, unknown> } | undefined;
       if (backend !== undefined && enrichment?.properties !== undefined && enrichment.properties['backend'] === undefined) {
         // An index made from a template before version 3: map `enrichment.backend` as a keyword

@@ -34,7 +34,8 @@ describe('GnerPool on tiny-gner', () => {
       const [title, body] = await pool.extract({ fields: [{ field: 'title', text: 'Merkel in Paris' }, { field: 'body', text: TEXT }], labels: ['person', 'location'], decode });
       expect(title).toMatchObject({ field: 'title', windows: 1, words: 3 });
       expect(body).toMatchObject({ field: 'body', windows: 3 });
-      for (const e of [...title!.entities, ...body!.entities]) expect(TEXT.slice(e.start, e.end) === e.text || 'Merkel in Paris'.slice(e.start, e.end) === e.text).toBe(true);
+      // Random weights write no tags: the offsets of real answers are checked with a fake GNER in test/unit/gner/.
+      expect([...title!.entities, ...body!.entities]).toEqual([]);
       await expect(pool.extract({ fields: [{ field: 'body', text: 'x' }], labels: ['per(son)'], decode })).rejects.toMatchObject({ code: 'LABELS_INVALID' });
       await expect(pool.extract({ fields: [{ field: 'body', text: 'x' }], labels: ['person'], decode, relations: { names: ['met'], threshold: 0.5 } })).rejects.toMatchObject({ code: 'OPTIONS_INVALID' });
       const aborted = new AbortController();
