@@ -28,6 +28,15 @@ as ``UniEncoderSpanRelexModel.forward``:
 Both thresholds are constants of the graph (the reference's wrapper passes none, so its forward
 runs with 0.5); they are written to ``gliner_config.json`` as ``onnx_entity_threshold`` and
 ``onnx_adjacency_threshold`` so an engine knows which spans the graph packed.
+
+One difference from the reference, on purpose: a memory bound. The pairs are every ordered pair of
+candidates, so their memory grows with the square of the candidate count; a window with thousands
+of candidates (a random or badly calibrated head: measured, DeBERTa-base relex, OOM-killed at
+24 GB) would take the whole machine. The graph keeps at most ``max_candidates`` (256 by default,
+``onnx_max_candidates`` in ``gliner_config.json``: 65,280 pairs) per example: those with the
+highest best-label logit, ties at the last place kept, still in (start, width) order. Below the
+bound (a trained model finds far fewer entities in a 384-word window) the graph computes exactly
+the reference's values.
 """
 
 from __future__ import annotations
@@ -40,6 +49,9 @@ import torch.nn.functional as F
 from gliner.model import BaseGLiNER
 from gliner.modeling.utils import extract_prompt_features
 from torch import nn
+
+DEFAULT_MAX_CANDIDATES = 256
+"""Candidates per example the graph pairs at most (its memory bound; see the module text)."""
 
 TRACE_TEXT = ("Angela Merkel met Emmanuel Macron and Mark Rutte in Paris on Monday, where Airbus and "
               "the European Union announced a deal.")
@@ -63,11 +75,13 @@ def _pack(values: torch.Tensor, keep: torch.Tensor, width: torch.Tensor) -> torc
 class TraceableSpanRelex(nn.Module):
     """``UniEncoderSpanRelexModel`` inference forward, expressed without trace-time constants."""
 
-    def __init__(self, core: nn.Module, entity_threshold: float, adjacency_threshold: float) -> None:
+    def __init__(self, core: nn.Module, entity_threshold: float, adjacency_threshold: float,
+                 max_candidates: int = DEFAULT_MAX_CANDIDATES) -> None:
         super().__init__()
         self.core = core
         self.entity_threshold = entity_threshold
         self.adjacency_threshold = adjacency_threshold
+        self.max_candidates = max_candidates
 
     def forward(self, input_ids, attention_mask, words_mask, text_lengths, span_idx, span_mask):
         core = self.core
@@ -88,6 +102,12 @@ class TraceableSpanRelex(nn.Module):
         flat_rep = span_rep.reshape(batch, -1, dim)
         keep = (torch.sigmoid(scores).max(dim=-1).values.reshape(batch, -1) > self.entity_threshold) \
             & span_mask.reshape(batch, -1).bool()
+        # The memory bound: at most max_candidates per example, by best-label logit (ties kept).
+        best = scores.max(dim=-1).values.reshape(batch, -1)
+        ranked = torch.where(keep, best, torch.full_like(best, float("-inf")))
+        ranked = F.pad(ranked, (0, self.max_candidates), value=float("-inf"))  # at least max_candidates columns
+        last = torch.topk(ranked, self.max_candidates, dim=1).values[:, -1:]
+        keep = keep & (best >= last)
         counts = keep.long().sum(dim=1)  # (B,)
         width = counts.max()
         entity_rep = _pack(flat_rep, keep, width)  # (B, E, D)
@@ -146,7 +166,8 @@ def trace_batch(model: BaseGLiNER) -> dict[str, Any]:
 
 
 def export_relex(model: BaseGLiNER, save_dir: Path, onnx_filename: str = "model.onnx", opset: int = 19,
-                 entity_threshold: float = 0.5, adjacency_threshold: float = 0.5) -> Path:
+                 entity_threshold: float = 0.5, adjacency_threshold: float = 0.5,
+                 max_candidates: int = DEFAULT_MAX_CANDIDATES) -> Path:
     """Export ``model`` (a span relex GLiNER) to ``save_dir`` like ``export_to_onnx`` does."""
     if model.config.span_mode == "token_level":
         raise ValueError("token-level relation models (UniEncoderTokenRelexGLiNER) are not exported by this tool")
@@ -156,11 +177,12 @@ def export_relex(model: BaseGLiNER, save_dir: Path, onnx_filename: str = "model.
     batch = trace_batch(model)
     spec = model._get_onnx_input_spec()
     inputs = tuple(batch[name] for name in spec["input_names"])
-    wrapper = TraceableSpanRelex(core, entity_threshold, adjacency_threshold)
+    wrapper = TraceableSpanRelex(core, entity_threshold, adjacency_threshold, max_candidates)
     model._run_torch_onnx_export(wrapper, inputs, spec["input_names"], spec["output_names"],
                                  spec["dynamic_axes"], onnx_path, opset)
     model.config.onnx_entity_threshold = entity_threshold
     model.config.onnx_adjacency_threshold = adjacency_threshold
+    model.config.onnx_max_candidates = max_candidates
     model.config.to_json_file(save_dir / "gliner_config.json")
     model.data_processor.transformer_tokenizer.save_pretrained(save_dir)
     return onnx_path

@@ -23,6 +23,7 @@ const GlinerConfigSchema = z
     rel_token: z.string().min(1).default('<<REL>>'),
     rel_token_index: z.number().int().nullish(),
     onnx_entity_threshold: z.number().min(0).max(1).nullish(),
+    onnx_max_candidates: z.number().int().min(1).nullish(),
     precomputed_prompts_mode: z.boolean().nullish(),
   })
   .passthrough();
@@ -58,6 +59,12 @@ export interface RelexSettings {
    * writes `onnx_entity_threshold`.
    */
   graphEntityThreshold: number;
+  /**
+   * The graph's memory bound (`onnx_max_candidates`, written by the project's export): at most
+   * this many candidates per text, those with the highest best-label logit (ties at the last
+   * place kept). Infinity for graphs without one (other exports pair every candidate).
+   */
+  graphMaxCandidates: number;
 }
 
 /** Parses and validates `gliner_config.json` content; rejects variants with other ONNX I/O. */
@@ -99,6 +106,7 @@ export function parseGlinerConfig(raw: unknown, source: string): GlinerSettings 
             relToken: c.rel_token,
             relTokenIndex: c.rel_token_index != null && c.rel_token_index >= 0 ? c.rel_token_index : undefined,
             graphEntityThreshold: c.onnx_entity_threshold ?? 0.5,
+            graphMaxCandidates: c.onnx_max_candidates ?? Infinity,
           }
         : undefined,
   };

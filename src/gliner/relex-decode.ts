@@ -42,12 +42,23 @@ export interface WordRelation {
 
 /**
  * The graph's packed candidate list for row `b` (n words): [start, end] word spans whose best
- * label probability exceeds `graphThreshold` (a float32 comparison, as in the graph).
+ * label probability exceeds `graphThreshold` (a float32 comparison, as in the graph), in (start,
+ * width) order. With more than `maxCandidates` of them, only those whose best label logit is at
+ * least the `maxCandidates`-th highest stay (ties kept, order unchanged): the graph's memory bound
+ * (`onnx_max_candidates`, models/gliner_tools/relex_export.py), on the same float32 logits.
  */
-export function packedCandidates(logits: Float32Array, dims: readonly number[], b: number, n: number, graphThreshold: number): Array<[number, number]> {
+export function packedCandidates(
+  logits: Float32Array,
+  dims: readonly number[],
+  b: number,
+  n: number,
+  graphThreshold: number,
+  maxCandidates = Infinity,
+): Array<[number, number]> {
   const [, W, K, C] = dims as [number, number, number, number];
   const t32 = Math.fround(graphThreshold);
   const out: Array<[number, number]> = [];
+  const bests: number[] = [];
   const rowBase = b * W * K * C;
   for (let s = 0; s < n; s++) {
     const kMax = Math.min(K, n - s);
@@ -55,10 +66,15 @@ export function packedCandidates(logits: Float32Array, dims: readonly number[], 
       const base = rowBase + (s * K + k) * C;
       let best = -Infinity;
       for (let c = 0; c < C; c++) best = Math.max(best, logits[base + c]!);
-      if (C > 0 && sigmoid32(best) > t32) out.push([s, s + k]);
+      if (C > 0 && sigmoid32(best) > t32) {
+        out.push([s, s + k]);
+        bests.push(best);
+      }
     }
   }
-  return out;
+  if (out.length <= maxCandidates) return out;
+  const last = [...bests].sort((x, y) => y - x)[maxCandidates - 1]!;
+  return out.filter((_, i) => bests[i]! >= last);
 }
 
 /**

@@ -66,7 +66,7 @@ export class BatchRunner {
           throw new EnricherError('OUTPUT_SHAPE', `rel_logits has ${relations?.classes} classes for ${prompt.relations.length} relations asked`);
         }
         // Throws when rel_idx points past the candidates rebuilt at the configured graph threshold.
-        decodeRelations(relations, 0, packedCandidates(data, dims, 0, W, this.settings.relex.graphEntityThreshold), [], 1, prompt.relations.length);
+        decodeRelations(relations, 0, packedCandidates(data, dims, 0, W, this.settings.relex.graphEntityThreshold, this.settings.relex.graphMaxCandidates), [], 1, prompt.relations.length);
       }
       return;
     }
@@ -105,7 +105,7 @@ export class BatchRunner {
         const spans = greedySelect(cands, decode.flatNer, decode.multiLabel);
         out.push(spans);
         if (relations && rel) {
-          const packed = packedCandidates(data, dims, b, n, this.settings.relex!.graphEntityThreshold);
+          const packed = packedCandidates(data, dims, b, n, this.settings.relex!.graphEntityThreshold, this.settings.relex!.graphMaxCandidates);
           relations.push(decodeRelations(rel, b, packed, spans, relationThreshold ?? decode.threshold, prompt.relations.length));
         }
       }
