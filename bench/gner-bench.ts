@@ -17,8 +17,8 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { GnerModel } from '../src/gner/model.js';
 import { gnerPromptHead } from '../src/gner/prompt.js';
-import { planUnits } from '../src/gner/units.js';
-import { sentenceEnds, splitWords, wordAt } from '../src/gliner/words.js';
+import { fieldUnits, wordTokenCounter } from '../src/gner/extract-fields.js';
+import { splitWords } from '../src/gliner/words.js';
 import { GlinerEngine } from '../src/inference/engine.js';
 import { makeArticle } from './corpus.js';
 
@@ -45,14 +45,12 @@ const head = gnerPromptHead(labels);
 
 /** The prompts of one text as the backend cuts them, each with its well-formed answer's length. */
 function prompts(text: string): Array<{ prompt: string; answerTokens: number; words: number }> {
-  const words = splitWords(text);
-  const strings = Array.from({ length: words.count }, (_, i) => wordAt(words, i));
   const textTokens = 640 - gner.tokenCount(head);
-  const counts = strings.map((w) => Math.max(1, gner.tokenCount(w) - 1));
-  return planUnits(counts, sentenceEnds(words), { textTokens, groupWords: 0 }).map((u) => {
-    const ws = strings.slice(u.first, u.last + 1);
-    return { prompt: head + ws.join(' '), answerTokens: gner.tokenCount(ws.map((w) => `${w}(O)`).join(' ')), words: ws.length };
-  });
+  return fieldUnits(splitWords(text), wordTokenCounter(gner), { textTokens, groupWords: 0 }).map((u) => ({
+    prompt: head + u.words.join(' '),
+    answerTokens: gner.tokenCount(u.words.map((w) => `${w}(O)`).join(' ')),
+    words: u.words.length,
+  }));
 }
 
 async function gnerRun(items: Array<{ prompt: string; answerTokens: number }>, batch: number): Promise<number> {

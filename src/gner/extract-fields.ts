@@ -1,10 +1,10 @@
 import type { ExtractionRequest, FieldEntities } from '../core/extraction.js';
 import type { Entity } from '../core/types.js';
 import { EnricherError } from '../errors.js';
-import { sentenceEnds, splitWords, wordAt } from '../gliner/words.js';
+import { sentenceEnds, splitWords, wordAt, type Words } from '../gliner/words.js';
 import { parseGnerOutput } from './parse.js';
 import { gnerLabels, gnerPromptHead } from './prompt.js';
-import { planUnits } from './units.js';
+import { planUnits, type UnitLimits } from './units.js';
 
 /**
  * One article through a GNER model: every field's words (the reference word splitter, UTF-16
@@ -53,6 +53,30 @@ export function checkGnerRequest(request: ExtractionRequest): string[] {
   return gnerLabels(request.labels);
 }
 
+/** Sub-tokens of a word (without `</s>`, at least 1), memoised for one request. */
+export function wordTokenCounter(model: Pick<GnerGenerator, 'tokenCount'>): (word: string) => number {
+  const cache = new Map<string, number>();
+  return (w) => {
+    let t = cache.get(w);
+    if (t === undefined) {
+      t = Math.max(1, model.tokenCount(w) - 1);
+      cache.set(w, t);
+    }
+    return t;
+  };
+}
+
+/** A field's prompts as `units.ts` plans them: where each starts, its words, their sub-tokens. */
+export function fieldUnits(words: Words, tokensOf: (word: string) => number, limits: UnitLimits): Array<{ first: number; words: string[]; tokens: number }> {
+  const strings = Array.from({ length: words.count }, (_, i) => wordAt(words, i));
+  const counts = strings.map(tokensOf);
+  return planUnits(counts, sentenceEnds(words), limits).map((u) => ({
+    first: u.first,
+    words: strings.slice(u.first, u.last + 1),
+    tokens: counts.slice(u.first, u.last + 1).reduce((a, b) => a + b, 0),
+  }));
+}
+
 export async function extractFieldsGner(
   model: GnerGenerator,
   request: ExtractionRequest,
@@ -76,27 +100,15 @@ export async function extractFieldsGner(
       `labels ${JSON.stringify(unreadable)} do not survive this model's tokenizer (characters outside its vocabulary or changed by its normalizer): its tags could never name them`,
     );
   }
-  const cache = new Map<string, number>();
-  const tokensOf = (w: string): number => {
-    let t = cache.get(w);
-    if (t === undefined) {
-      t = Math.max(1, model.tokenCount(w) - 1);
-      cache.set(w, t);
-    }
-    return t;
-  };
+  const tokensOf = wordTokenCounter(model);
 
   /** Every prompt of the request, with where its words are. */
   const jobs: Array<{ field: number; first: number; words: string[]; budget: number }> = [];
   const fields = request.fields.map((f) => splitWords(f.text));
   fields.forEach((words, field) => {
-    const strings = Array.from({ length: words.count }, (_, i) => wordAt(words, i));
-    const counts = strings.map(tokensOf);
-    for (const u of planUnits(counts, sentenceEnds(words), { textTokens, groupWords: settings.groupWords })) {
-      const unitWords = strings.slice(u.first, u.last + 1);
-      const own = counts.slice(u.first, u.last + 1).reduce((a, b) => a + b, 0);
+    for (const u of fieldUnits(words, tokensOf, { textTokens, groupWords: settings.groupWords })) {
       // A well-formed answer repeats each word with its tag: that many tokens and a little slack.
-      jobs.push({ field, first: u.first, words: unitWords, budget: Math.min(settings.maxNewTokens, own + unitWords.length * tagTokens + 8) });
+      jobs.push({ field, first: u.first, words: u.words, budget: Math.min(settings.maxNewTokens, u.tokens + u.words.length * tagTokens + 8) });
     }
   });
 

@@ -84,10 +84,11 @@ export function threadSlot(index: number, init: GnerInit, events: SlotEvents, sc
 
 /** A slot on the calling thread: transformers.js (and so ONNX Runtime) is imported only here. */
 export async function localSlot(index: number, init: GnerInit, events: SlotEvents): Promise<GnerSlot> {
-  const [{ GnerModel }, { serveGner }] = await Promise.all([import('./model.js'), import('./gner-serve.js')]);
+  const [{ GnerModel }, { GnerRequests }] = await Promise.all([import('./model.js'), import('./gner-serve.js')]);
   const model = GnerModel.load(init.modelDir, init.load);
-  const cancels = new Map<number, AbortController>();
-  let chain: Promise<void> = Promise.resolve();
+  const requests = new GnerRequests(model, init.settings, (reply) => {
+    if (slot.alive) events.reply(slot, reply);
+  });
   const slot: GnerSlot = {
     index,
     ready: model.then((m) => m.info),
@@ -95,22 +96,12 @@ export async function localSlot(index: number, init: GnerInit, events: SlotEvent
     alive: true,
     busy: undefined,
     post: (msg) => {
-      if (msg.type === 'shutdown') return;
-      if (msg.type === 'cancel') return void cancels.get(msg.id)?.abort();
-      const cancel = new AbortController();
-      cancels.set(msg.id, cancel);
-      chain = chain
-        .then(async () => {
-          const reply = await serveGner(await model, init.settings, msg, cancel.signal);
-          if (slot.alive) events.reply(slot, reply);
-        })
-        .catch(() => undefined) // serveGner never throws; a throwing listener must not stop the chain
-        .finally(() => cancels.delete(msg.id));
+      if (msg.type !== 'shutdown') requests.handle(msg);
     },
     shutdown: async () => {
       slot.alive = false;
-      for (const c of cancels.values()) c.abort();
-      await chain;
+      requests.abortAll();
+      await requests.drained();
       await (await model.catch(() => undefined))?.release();
     },
   };
