@@ -37,7 +37,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--preset", required=True, choices=sorted(presets.PRESETS))
     parser.add_argument("--out", type=Path, help="output folder (default: the preset's folder under models/build/)")
     parser.add_argument("--variants", default="fp32,int8",
-                        help="comma list of fp32,int8,uint8,fp16 (default fp32,int8)")
+                        help="comma list of variants (models/gliner_tools/onnx_export.py VARIANT_FILES; default fp32,int8)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
                         help=f"torch seed for the weights (default {DEFAULT_SEED})")
     parser.add_argument("--tokenizer", type=Path, default=env.FIXTURE_TOKENIZER_DIR,

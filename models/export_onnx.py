@@ -32,7 +32,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("src", help="GLiNER checkpoint folder or Hugging Face hub id")
     parser.add_argument("--out", type=Path, required=True, help="output model folder")
     parser.add_argument("--variants", default="fp32,int8",
-                        help="comma list of fp32,int8,uint8,fp16,opt,opt_int8 (default fp32,int8; opt = offline-optimised graph, BERT-family only)")
+                        help="comma list of fp32,int8,uint8,fp16,opt,opt_int8,factored,factored_int8 (default fp32,int8; "
+                             "opt = offline-optimised graph, BERT-family only; factored = the markerV0 span head "
+                             "factored, span models only)")
     parser.add_argument("--revision", help="hub revision (commit, tag or branch) to export")
     parser.add_argument("--tokenizer", type=Path,
                         help="copy the tokenizer files verbatim from this folder (e.g. test/fixtures/tokenizer) "

@@ -42,6 +42,7 @@ HYPER = {
     "threads": 2,
     "length_batches": 0,
     "both_p": 0.0,
+    "factored_head": 1,
 }
 """Defaults; each can be overridden on the command line (``--steps 40`` for a smoke run)."""
 
@@ -114,6 +115,12 @@ def main(argv: list[str] | None = None) -> int:
     else:
         config = {**GLINER_CONFIG, "model_name": str(encoder)}
         model = GLiNER.from_config(config, backbone_from_pretrained=True)
+    if args.factored_head:
+        # Same model and gradients as the reference head up to float summation order, ~2x fewer
+        # operations per step (gliner_tools/factored_head.py); the checkpoint is an ordinary GLiNER.
+        from gliner_tools import factored_head
+
+        factored_head.install(model)
     tokenizer = model.data_processor.transformer_tokenizer
     params = sum(p.numel() for p in model.model.parameters())
     print(f"[train] {type(model).__name__} on {encoder.name}: {params:,} parameters, "

@@ -42,6 +42,8 @@ export const ONNX_VARIANTS = {
   bnb4: 'model_bnb4.onnx',
   opt: 'model_opt.onnx',
   opt_int8: 'model_opt_int8.onnx',
+  factored: 'model_factored.onnx',
+  factored_int8: 'model_factored_int8.onnx',
 };
 const REQUIRED = ['gliner_config.json', 'tokenizer.json', 'tokenizer_config.json'];
 /** Present in the published exports but not read by the engine: a 404 is not an error. */

@@ -17,6 +17,10 @@
   the same dynamic int8 quantisation as ``int8``.  Measured in BENCHMARKS.md ("Offline-optimised
   graph"): same entities as fp32, no speed-up worth shipping on AVX-512, since ORT's
   ``extended`` session optimisation already applies most of these fusions at load.
+* factored / factored_int8 (span models with the markerV0 head: the news models and this project's
+  trained model): the same checkpoint exported with the span head factored
+  (``factored_head.py``: the first layer once per word, the second folded into the labels), same
+  inputs and ``logits`` as fp32 up to float summation order; ``factored_int8`` is its dynamic int8.
 * fp16: ``onnxconverter_common.float16.convert_float_to_float16`` with
   ``keep_io_types=True`` so the inputs and the ``logits`` output keep the
   fp32 graph's types, then a check that ONNX Runtime can run it.
@@ -41,6 +45,8 @@ VARIANT_FILES: dict[str, str] = {
     "fp16": "model_fp16.onnx",
     "opt": "model_opt.onnx",
     "opt_int8": "model_opt_int8.onnx",
+    "factored": "model_factored.onnx",
+    "factored_int8": "model_factored_int8.onnx",
 }
 """Variant name -> file name under ``onnx/`` (the onnx-community naming)."""
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from gliner.model import BaseGLiNER
 
-from . import model_folder, onnx_export
+from . import factored_head, model_folder, onnx_export
 
 VERIFY_TEXTS = [
     "Angela Merkel visited the Volkswagen plant in Wolfsburg on 3 March 2021.",
@@ -57,6 +57,9 @@ def write_folder(model: BaseGLiNER, out_dir: Path, variants: list[str],
     ``tokenizer_source`` None means: keep the tokenizer files gliner's export
     wrote with ``save_pretrained`` (the case for checkpoints that ship none).
     """
+    if any(v.startswith("factored") for v in variants) and not factored_head.supports(model):
+        raise ValueError(f"variants factored/factored_int8 need a span model with span_mode markerV0; "
+                         f"this is {type(model.model).__name__} / {getattr(model.config, 'span_mode', None)}")
     out_dir.mkdir(parents=True, exist_ok=True)
     clean_outputs(out_dir)
     normalize_config(model)
@@ -87,6 +90,13 @@ def write_folder(model: BaseGLiNER, out_dir: Path, variants: list[str],
                 report["opt_fused_ops"] = onnx_export.optimize_graph(fp32_path, opt_path, config.get("encoder_config") or {})
             if variant == "opt_int8":
                 onnx_export.quantize_int8(opt_path, target, signed=True, per_channel=int8_per_channel)
+        elif variant in ("factored", "factored_int8"):
+            factored_path = onnx_dir / onnx_export.VARIANT_FILES["factored"]
+            if not factored_path.exists():
+                with factored_head.installed(model):
+                    shutil.rmtree(onnx_export.export_fp32(model, factored_path), ignore_errors=True)
+            if variant == "factored_int8":
+                onnx_export.quantize_int8(factored_path, target, signed=True, per_channel=int8_per_channel)
     if verify:
         report["verification"] = onnx_export.verify_variants(
             model, onnx_dir, [v for v in variants if v != "fp32"], VERIFY_TEXTS, VERIFY_LABELS)

@@ -19,6 +19,12 @@ export const ONNX_VARIANTS = {
   /** The offline-optimised graph (models/export_onnx.py --variants opt,opt_int8; BERT-family encoders). */
   opt: 'model_opt.onnx',
   opt_int8: 'model_opt_int8.onnx',
+  /**
+   * The span head factored (models/export_onnx.py --variants factored,factored_int8; markerV0 span
+   * models): same inputs and logits as fp32 up to float summation order, a fraction of the work.
+   */
+  factored: 'model_factored.onnx',
+  factored_int8: 'model_factored_int8.onnx',
 } as const;
 
 export type OnnxVariant = keyof typeof ONNX_VARIANTS;

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GlinerEngine } from '../../src/inference/engine.js';
 import { encodeBatch } from '../../src/gliner/encode.js';
 import { loadModel, type LoadedModel } from '../../src/gliner/model.js';
+import { ONNX_VARIANTS } from '../../src/gliner/model-dir.js';
 import { windowInput } from '../../src/gliner/preprocess.js';
 import {
   FIXTURES,
@@ -59,8 +60,13 @@ function referenceMaxTokens(dir: string): number {
 interface Suite {
   name: string;
   dir: string;
-  variant: 'fp32' | 'int8';
-  /** fp32: the committed golden. */
+  /**
+   * The ONNX file the engine runs. `factored` / `factored_int8` are the same checkpoint with the span
+   * head factored (models/gliner_tools/factored_head.py): the fp32 one is held to the reference's
+   * fp32 golden on model.onnx, its int8 to the reference run on that same file.
+   */
+  variant: 'fp32' | 'int8' | 'factored' | 'factored_int8';
+  /** fp32 and factored: the committed golden (the reference on model.onnx). */
   golden?: string;
   /** int8: committed goldens by kernel family (test/helpers/cpu-family.ts; models/make_fixtures.sh). */
   int8Goldens?: Record<string, string>;
@@ -76,22 +82,32 @@ interface Suite {
 const INT8_TRAINED_AGREEMENT_MIN = 0.7;
 const TRAINED = `${REPO}models/gliner-news-minilm-l6`;
 
-/** Dynamic int8 quantization depends on batch composition: int8 goldens ran one text per batch. */
+/**
+ * Dynamic int8 quantization depends on batch composition: int8 goldens ran one text per batch.
+ * AMX and AVX-512 VNNI kernels give the same int8 results (the reference's tiny-span int8 run on
+ * an AMX Xeon equals the committed VNNI golden, 26/26 cases), so both families share a golden.
+ */
 const SUITES: Suite[] = [
   { name: 'tiny-span fp32', dir: `${FIXTURES}models/tiny-span`, variant: 'fp32', golden: 'golden-tiny-span.jsonl', batch: 8, minEntities: 100 },
+  { name: 'tiny-span factored head', dir: `${FIXTURES}models/tiny-span`, variant: 'factored', golden: 'golden-tiny-span.jsonl', batch: 8, minEntities: 100 },
   { name: 'tiny-token fp32', dir: `${FIXTURES}models/tiny-token`, variant: 'fp32', golden: 'golden-tiny-token.jsonl', batch: 8, minEntities: 100 },
   {
     name: 'tiny-span int8', dir: `${FIXTURES}models/tiny-span`, variant: 'int8', batch: 1, minEntities: 100,
-    int8Goldens: { avx512vnni: 'golden-tiny-span-int8.jsonl', avx2: 'golden-tiny-span-int8-avx2.jsonl' },
+    int8Goldens: { avx512vnni: 'golden-tiny-span-int8.jsonl', amx: 'golden-tiny-span-int8.jsonl', avx2: 'golden-tiny-span-int8-avx2.jsonl' },
     // Measured with the reference itself: VNNI int8 vs fp32 0.83, AVX2 int8 vs fp32 0.36
     // (random tiny model; AVX2's saturating int8 kernel).
+    int8AgreementMin: 0.3, fp32Golden: 'golden-tiny-span.jsonl',
+  },
+  {
+    name: 'tiny-span factored head int8', dir: `${FIXTURES}models/tiny-span`, variant: 'factored_int8', batch: 1, minEntities: 100,
+    int8Goldens: { avx512vnni: 'golden-tiny-span-factored-int8.jsonl', amx: 'golden-tiny-span-factored-int8.jsonl' },
     int8AgreementMin: 0.3, fp32Golden: 'golden-tiny-span.jsonl',
   },
   // The shipped trained model (real weights): scores are no longer noise.
   { name: 'news-minilm fp32', dir: TRAINED, variant: 'fp32', golden: 'golden-news-minilm.jsonl', batch: 8, minEntities: 200 },
   {
     name: 'news-minilm int8', dir: TRAINED, variant: 'int8', batch: 1, minEntities: 200,
-    int8Goldens: { avx512vnni: 'golden-news-minilm-int8.jsonl', avx2: 'golden-news-minilm-int8-avx2.jsonl' },
+    int8Goldens: { avx512vnni: 'golden-news-minilm-int8.jsonl', amx: 'golden-news-minilm-int8.jsonl', avx2: 'golden-news-minilm-int8-avx2.jsonl' },
     int8AgreementMin: INT8_TRAINED_AGREEMENT_MIN, fp32Golden: 'golden-news-minilm.jsonl',
   },
 ];
@@ -102,7 +118,7 @@ function int8Reference(suite: Suite, scratch: string): Int8Reference {
   if (existsSync(PYTHON) && process.env['PARITY_REFERENCE'] !== 'committed') {
     const out = join(scratch, 'golden-int8-here.jsonl');
     execFileSync(PYTHON, [
-      `${REPO}models/golden.py`, '--model', suite.dir, '--variant', 'model_int8.onnx',
+      `${REPO}models/golden.py`, '--model', suite.dir, '--variant', ONNX_VARIANTS[suite.variant],
       '--batch-size-override', '1', '--entities-only', '--cases', `${FIXTURES}parity/cases.jsonl`, '--out', out,
     ], { stdio: 'ignore', timeout: 240_000 });
     return { source: 'the reference run on this machine (models/.venv)', path: out, bound: false };
@@ -143,7 +159,7 @@ for (const suite of SUITES) {
   const window = { windowMaxTokens: referenceMaxTokens(dir) };
   // The repository ships the trained model as int8 only (size); its fp32 file exists after
   // models/train.sh. Without it the fp32 suite still proves the feeds, through the int8 session.
-  const fp32Missing = suite.variant === 'fp32' && !existsSync(`${dir}/onnx/model.onnx`);
+  const fp32Missing = suite.golden !== undefined && !existsSync(`${dir}/onnx/${ONNX_VARIANTS[suite.variant]}`);
   const loadVariant = fp32Missing ? 'int8' : suite.variant;
   describe(`parity ${suite.name}`, { timeout: 600_000 }, () => {
     let goldens: GoldenCase[] = [];
@@ -175,7 +191,7 @@ for (const suite of SUITES) {
     });
 
     // Feeds do not depend on the ONNX variant; int8 logits are checked through its entities.
-    if (suite.variant === 'fp32')
+    if (suite.golden !== undefined)
     it('builds the reference feeds and gets the reference logits for every reference batch', async () => {
       let batches = 0;
       let logitsChecked = 0;
