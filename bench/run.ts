@@ -55,14 +55,22 @@ function ensureEnvironment(): void {
     log('setting up the reference Python environment (models/setup.sh)');
     execFileSync('bash', [`${ROOT}models/setup.sh`], { stdio: 'inherit' });
   }
-  const need = ['onnx/model.onnx', 'onnx/model_int8.onnx'].some((f) => !existsSync(`${MODEL}/${f}`)) || !existsSync(TORCH_MODEL);
+  const need = Object.values(MEDIUM_VARIANTS).some((f) => !existsSync(`${MODEL}/onnx/${f}`)) || !existsSync(TORCH_MODEL);
   if (need && process.env.BENCH_MODEL === undefined) {
     log('building the benchmark model: gliner_medium_news-v2.1 architecture, random weights (~2 min)');
-    execFileSync(PY, [`${ROOT}models/build_random_model.py`, '--preset', 'medium', '--out', MODEL, '--variants', 'fp32,int8', '--save-checkpoint', TORCH_MODEL], {
+    execFileSync(PY, [`${ROOT}models/build_random_model.py`, '--preset', 'medium', '--out', MODEL, '--variants', Object.keys(MEDIUM_VARIANTS).join(','), '--save-checkpoint', TORCH_MODEL], {
       stdio: 'inherit',
     });
   }
 }
+
+/**
+ * The benchmark model's files: the reference's own graph (fp32, int8) and the same weights with
+ * the span head factored (models/gliner_tools/factored_head.py), which only ours is timed on.
+ */
+const MEDIUM_VARIANTS = { fp32: 'model.onnx', int8: 'model_int8.onnx', factored: 'model_factored.onnx', factored_int8: 'model_factored_int8.onnx' } as const;
+/** The shipped folder's variants, each timed for ours and for the reference on the same file. */
+const SHIPPED_VARIANTS = MEDIUM_VARIANTS;
 
 function writeCorpus(name: string, articles: readonly Article[]): { path: string; words: number; texts: number } {
   const path = `${OUT}${name}.jsonl`;
@@ -162,6 +170,8 @@ async function main(): Promise<void> {
 
   if (STAGES.has('h2h')) {
     const n = RUNS_PER_ROUND;
+    // A BENCH_MODEL folder without the factored files (another export) is timed on the rest.
+    const hasFactored = ['factored', 'factored_int8'].every((v) => existsSync(`${MODEL}/onnx/${MEDIUM_VARIANTS[v as 'factored']}`));
     const runs = interleaved(ROUNDS, [
       ['ref-onnx-fp32-b1', () => reference(h2h, 'onnx', 'onnx/model.onnx', 1, n)],
       ['ours-fp32-b1', () => ours(h2h, 'fp32', 1, ['--warmup-texts', warmupTexts(1)], n)],
@@ -170,6 +180,11 @@ async function main(): Promise<void> {
       ['ref-onnx-fp32-b8', () => reference(h2h, 'onnx', 'onnx/model.onnx', 8, n)],
       ['ours-fp32-b8', () => ours(h2h, 'fp32', 8, ['--warmup-texts', warmupTexts(8)], n)],
       ['ours-int8-b8', () => ours(h2h, 'int8', 8, ['--warmup-texts', warmupTexts(8)], n)],
+      ...(hasFactored ? [
+        ['ours-factored-b1', () => ours(h2h, 'factored', 1, ['--warmup-texts', warmupTexts(1)], n)],
+        ['ours-factored_int8-b1', () => ours(h2h, 'factored_int8', 1, ['--warmup-texts', warmupTexts(1)], n)],
+        ['ours-factored_int8-b8', () => ours(h2h, 'factored_int8', 8, ['--warmup-texts', warmupTexts(8)], n)],
+      ] as const : []),
       ['ref-torch-fp32-b1', () => reference(h2h, 'torch', '', 1, QUICK ? 1 : n)],
     ]);
     for (const [name, raw] of runs) h(name, raw);
@@ -186,10 +201,11 @@ async function main(): Promise<void> {
   }
 
   if (STAGES.has('shipped')) {
-    // Only the variants present: the repository ships one; models/train.sh writes both.
+    // Only the variants present: the repository ships one; models/train.sh writes them all.
     const n = RUNS_PER_ROUND;
     const configs: Array<readonly [string, () => Record<string, unknown>]> = [];
-    for (const [variant, file] of [['fp32', 'onnx/model.onnx'], ['int8', 'onnx/model_int8.onnx']] as const) {
+    for (const [variant, name] of Object.entries(SHIPPED_VARIANTS)) {
+      const file = `onnx/${name}`;
       if (!existsSync(`${SHIPPED}/${file}`)) continue;
       configs.push([`shipped-ref-${variant}-b1`, () => reference(h2h, 'onnx', file, 1, n, SHIPPED)]);
       configs.push([`shipped-ours-${variant}-b1`, () => ours(h2h, variant, 1, ['--warmup-texts', warmupTexts(1)], n, 1, THREADS, SHIPPED)]);

@@ -41,17 +41,25 @@ function log(msg: string): void {
 
 type Scored = Span & { score: number };
 
-const VARIANT_FILES = { fp32: 'model.onnx', int8: 'model_int8.onnx' } as const;
-type Variant = keyof typeof VARIANT_FILES;
+const VARIANT_FILES = {
+  fp32: 'model.onnx',
+  factored: 'model_factored.onnx',
+  int8: 'model_int8.onnx',
+  factored_int8: 'model_factored_int8.onnx',
+} as const;
+export type Variant = keyof typeof VARIANT_FILES;
+/** Most exact first: the primary variant is the first the folder has. */
+const VARIANTS = Object.keys(VARIANT_FILES) as Variant[];
 const hasVariant = (v: Variant): boolean => existsSync(`${MODEL}/onnx/${VARIANT_FILES[v]}`);
 /**
- * The variant every system runs on: fp32 when the folder has it (a training output), else
- * int8 (the shipped folder carries only its int8 file). The int8-vs-fp32 row needs both.
+ * The variant every system runs on: fp32 when the folder has it (a training output), else the
+ * most exact file it has (the shipped folder carries one quantised file). Every other variant
+ * present gets its own "ours" row, so int8 and the factored head are scored against fp32.
  */
 function primaryVariant(): Variant {
-  if (hasVariant('fp32')) return 'fp32';
-  if (hasVariant('int8')) return 'int8';
-  throw new Error(`${MODEL} has neither onnx/model.onnx nor onnx/model_int8.onnx`);
+  const found = VARIANTS.find(hasVariant);
+  if (found === undefined) throw new Error(`${MODEL} has none of ${Object.values(VARIANT_FILES).map((f) => `onnx/${f}`).join(', ')}`);
+  return found;
 }
 
 /** Ours, in-process, one predict call per group of texts. */
@@ -156,12 +164,13 @@ async function evaluate(): Promise<void> {
     execFileSync('bash', [`${ROOT}models/setup.sh`], { stdio: 'inherit' });
   }
   const started = Date.now();
-  log(`model ${MODEL}: every system runs the ${variant} variant${variant === 'int8' ? ' (no fp32 file here: the int8-vs-fp32 row is left out)' : ''}`);
-  // `main` is the primary variant; `int8` is the extra int8 row, run only beside an fp32 main.
+  const extras = VARIANTS.filter((v) => v !== variant && hasVariant(v));
+  log(`model ${MODEL}: every system runs the ${variant} variant${variant !== 'fp32' ? ' (no fp32 file here: no row against fp32)' : ''}; ` +
+    `also scored: ${extras.length > 0 ? extras.join(', ') : 'no other variant'}`);
+  // `main` is the primary variant; each extra variant present gets one "ours" row beside it.
   const main = await GlinerEngine.load(MODEL, { executionProvider: 'cpu', variant, batchMaxItems: 8 });
-  const int8 = variant === 'fp32' && hasVariant('int8')
-    ? await GlinerEngine.load(MODEL, { executionProvider: 'cpu', variant: 'int8', batchMaxItems: 8 })
-    : undefined;
+  const others: Array<[Variant, GlinerEngine]> = [];
+  for (const v of extras) others.push([v, await GlinerEngine.load(MODEL, { executionProvider: 'cpu', variant: v, batchMaxItems: 8 })]);
   const tuning = await tune(main);
   // The dev set's best window setting (highest F1; ties: the earlier, larger-overlap-last grid order).
   const best = tuning.reduce((x, y) => (f1(y.total) > f1(x.total) ? y : x)).window;
@@ -174,6 +183,7 @@ async function evaluate(): Promise<void> {
   const results: EvalResults = {
     model: MODEL.replace(ROOT, ''),
     variant,
+    extraVariants: extras,
     data: DATA,
     quick: QUICK,
     boundaryWords: BOUNDARY_WORDS,
@@ -199,7 +209,7 @@ async function evaluate(): Promise<void> {
     };
     await run('reference (predict_entities, whole text)', () => runReference([set], low).get(set.file)!);
     const ours = await run('ours, windows + merge', () => runOurs(main, set, low, {}));
-    if (int8 !== undefined) await run('ours int8, windows + merge', () => runOurs(int8, set, low, {}));
+    for (const [v, engine] of others) await run(`ours ${v.replace('_', ' ')}, windows + merge`, () => runOurs(engine, set, low, {}));
     if (set.documents) await run(`ours, tuned windows (${describeWindow(best)}, best on dev)`, () => runOurs(main, set, low, best));
     if (set.documents) {
       await run('ours, windows not cut at sentence ends', () => runOurs(main, set, low, { cutAtSentences: false }));
@@ -213,7 +223,7 @@ async function evaluate(): Promise<void> {
     save(results);
   }
   await main.close();
-  await int8?.close();
+  for (const [, engine] of others) await engine.close();
   log(`done in ${results.minutes.toFixed(1)} min`);
 }
 
