@@ -14,6 +14,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { GlinerEngine } from '../src/inference/engine.js';
 import type { WindowOptions } from '../src/core/types.js';
 import { splitWords } from '../src/gliner/words.js';
+import { mostExactVariant, ONNX_VARIANTS, type OnnxVariant } from '../src/gliner/model-dir.js';
 import { DEV_SET, TEST_SETS, loadSet, type EvalSet } from './datasets.js';
 import { Scorer, scores, wordIndexAt, type Counts, type Span } from './metrics.js';
 import { writeEvaluation, type SystemResult, type EvalResults, type TuningRow } from './report.js';
@@ -41,25 +42,21 @@ function log(msg: string): void {
 
 type Scored = Span & { score: number };
 
-const VARIANT_FILES = {
-  fp32: 'model.onnx',
-  factored: 'model_factored.onnx',
-  int8: 'model_int8.onnx',
-  factored_int8: 'model_factored_int8.onnx',
-} as const;
-export type Variant = keyof typeof VARIANT_FILES;
-/** Most exact first: the primary variant is the first the folder has. */
-const VARIANTS = Object.keys(VARIANT_FILES) as Variant[];
-const hasVariant = (v: Variant): boolean => existsSync(`${MODEL}/onnx/${VARIANT_FILES[v]}`);
+/** Most exact first (src/gliner/model-dir.ts): the primary variant is the first the folder has. */
+const VARIANTS = ['fp32', 'factored', 'int8', 'factored_int8'] as const satisfies readonly OnnxVariant[];
+type Variant = (typeof VARIANTS)[number];
+const hasVariant = (v: Variant): boolean => existsSync(`${MODEL}/onnx/${ONNX_VARIANTS[v]}`);
 /**
  * The variant every system runs on: fp32 when the folder has it (a training output), else the
  * most exact file it has (the shipped folder carries one quantised file). Every other variant
  * present gets its own "ours" row, so int8 and the factored head are scored against fp32.
  */
 function primaryVariant(): Variant {
-  const found = VARIANTS.find(hasVariant);
-  if (found === undefined) throw new Error(`${MODEL} has none of ${Object.values(VARIANT_FILES).map((f) => `onnx/${f}`).join(', ')}`);
-  return found;
+  const found = mostExactVariant(MODEL);
+  if (found === undefined || !(VARIANTS as readonly string[]).includes(found)) {
+    throw new Error(`${MODEL} has none of ${VARIANTS.map((v) => `onnx/${ONNX_VARIANTS[v]}`).join(', ')}`);
+  }
+  return found as Variant;
 }
 
 /** Ours, in-process, one predict call per group of texts. */
@@ -98,7 +95,7 @@ function runReference(sets: readonly EvalSet[], threshold: number): Map<string, 
   const outPath = `${OUT}reference.out.jsonl`;
   const items = sets.flatMap((set) => set.texts.map((t) => JSON.stringify({ id: `${set.file}#${t.id}`, text: t.text, labels: set.labels })));
   writeFileSync(inPath, items.join('\n') + '\n');
-  const file = VARIANT_FILES[primaryVariant()];
+  const file = ONNX_VARIANTS[primaryVariant()];
   execFileSync(PY, [`${ROOT}models/eval_reference.py`, '--model', MODEL, '--variant', file, '--threshold', String(threshold), '--in', inPath, '--out', outPath], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -11,6 +11,7 @@ import { redactUrlCredentials } from '../redact.js';
 import { createKafka } from '../pipeline/kafka-client.js';
 import { EnricherService } from '../pipeline/service.js';
 import { keyOfLine } from './produce.js';
+import { mostExactVariant } from '../gliner/model-dir.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SERVICES = `${ROOT}scripts/services.sh`;
@@ -35,7 +36,7 @@ export function pickModel(env: NodeJS.ProcessEnv = process.env): { dir: string; 
   if (isModelDir(PREFERRED_MODEL)) return { dir: PREFERRED_MODEL, why: 'news model fetched under models/' };
   if (isModelDir(SHIPPED_MODEL)) {
     // The repository ships one variant of it (models/gliner-news-minilm-l6/README.md); fp32 when present.
-    const variant = env['MODEL_VARIANT'] ?? (existsSync(`${SHIPPED_MODEL}/onnx/model.onnx`) ? 'fp32' : 'int8');
+    const variant = env['MODEL_VARIANT'] ?? mostExactVariant(SHIPPED_MODEL) ?? 'fp32';
     return { dir: SHIPPED_MODEL, why: `trained news model shipped in models/, ${variant} (small, uncased; EVALUATION.md)`, variant };
   }
   const others = existsSync(`${ROOT}models`) ? readdirSync(`${ROOT}models`).map((d) => `${ROOT}models/${d}`).filter(isModelDir) : [];
