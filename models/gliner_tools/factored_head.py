@@ -62,7 +62,9 @@ def span_logits(span_layer: nn.Module, prompt_layer: nn.Module, words: torch.Ten
     ``prompt_rep_layer``; ``span_idx`` [B, W*K, 2] is already masked (invalid spans point at 0).
     """
     first, _relu, dropout, second = span_layer.out_project  # Linear(2D, 4D), ReLU, Dropout, Linear(4D, D)
-    batch, width, dim = words.shape
+    batch, width = words.shape[0], words.shape[1]
+    # A Python int, not the traced shape: the weight halves below then fold into initializers.
+    dim = first.in_features // 2
     starts = span_layer.project_start(words).relu()
     ends = span_layer.project_end(words).relu()
     at_start = nn.functional.linear(starts, first.weight[:, :dim], first.bias)   # [B, W, 4D]
@@ -71,7 +73,8 @@ def span_logits(span_layer: nn.Module, prompt_layer: nn.Module, words: torch.Ten
     hidden = dropout(hidden.relu())                                             # [B, W*K, 4D]
     projected = prompt_layer(prompts)                                           # [B, C, D]
     folded = torch.matmul(projected, second.weight)                             # [B, C, 4D]
-    bias = torch.matmul(projected, second.bias)                                 # [B, C]
+    # A product, not a MatMul with a 1-D weight: per-channel int8 quantisation cannot take that one.
+    bias = (projected * second.bias).sum(-1)                                    # [B, C]
     logits = torch.matmul(hidden, folded.transpose(1, 2)) + bias.unsqueeze(1)   # [B, W*K, C]
     return logits.view(batch, width, span_layer.max_width, -1), projected
 
