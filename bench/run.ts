@@ -181,6 +181,8 @@ async function main(): Promise<void> {
       ['ours-fp32-b8', () => ours(h2h, 'fp32', 8, ['--warmup-texts', warmupTexts(8)], n)],
       ['ours-int8-b8', () => ours(h2h, 'int8', 8, ['--warmup-texts', warmupTexts(8)], n)],
       ...(hasFactored ? [
+        // The reference on the same factored file: what the graph gains either engine.
+        ['ref-onnx-factored-b1', () => reference(h2h, 'onnx', `onnx/${MEDIUM_VARIANTS.factored}`, 1, n)],
         ['ours-factored-b1', () => ours(h2h, 'factored', 1, ['--warmup-texts', warmupTexts(1)], n)],
         ['ours-factored_int8-b1', () => ours(h2h, 'factored_int8', 1, ['--warmup-texts', warmupTexts(1)], n)],
         ['ours-factored_int8-b8', () => ours(h2h, 'factored_int8', 8, ['--warmup-texts', warmupTexts(8)], n)],

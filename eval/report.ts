@@ -68,7 +68,7 @@ export function writeEvaluation(r: EvalResults, path: string): void {
   }
   L.push(
     `Written by \`npm run eval\` on ${r.date} (${r.minutes.toFixed(0)} min, ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores). ` +
-      `Model: \`${r.model}\`, ${r.variant} variant${r.variant !== 'fp32' ? ' (the folder has no fp32 file, so there is no row against fp32)' : ''}` +
+      `Model: \`${r.model}\`, ${r.variant} variant${r.variant !== 'fp32' ? ' (the folder has no `model.onnx`, so there is no row on the reference\'s fp32 graph)' : ''}` +
       `${(r.extraVariants ?? []).length > 0 ? `; the rows "ours <variant>" run the folder's other files (${r.extraVariants!.map((v) => `\`${v}\``).join(', ')}) with the defaults` : ''}. Scores are micro precision / recall / F1 in %, exact span and label, on held-out test splits ` +
       '(never trained on). Every system ran on the same model folder in the same run; the reference is the `gliner` package as ' +
       'its users call it, `predict_entities` on the whole text (beyond `max_len` words it keeps only the beginning).',
