@@ -14,6 +14,7 @@ import { writeReport, type BenchResults, type Measurement } from './report.js';
 import { writeGnerSection } from './gner-report.js';
 import { writeShippedSection } from './shipped-report.js';
 import { splitWords } from '../src/gliner/words.js';
+import { ONNX_VARIANTS, PROJECT_VARIANTS } from '../src/gliner/model-dir.js';
 import { isServiceRunning, startService, stopService, type ServiceName } from '../test/helpers/services.js';
 
 const ROOT = new URL('../', import.meta.url).pathname;
@@ -55,22 +56,15 @@ function ensureEnvironment(): void {
     log('setting up the reference Python environment (models/setup.sh)');
     execFileSync('bash', [`${ROOT}models/setup.sh`], { stdio: 'inherit' });
   }
-  const need = Object.values(MEDIUM_VARIANTS).some((f) => !existsSync(`${MODEL}/onnx/${f}`)) || !existsSync(TORCH_MODEL);
+  const need = PROJECT_VARIANTS.some((v) => !existsSync(`${MODEL}/onnx/${ONNX_VARIANTS[v]}`)) || !existsSync(TORCH_MODEL);
   if (need && process.env.BENCH_MODEL === undefined) {
     log('building the benchmark model: gliner_medium_news-v2.1 architecture, random weights (~2 min)');
-    execFileSync(PY, [`${ROOT}models/build_random_model.py`, '--preset', 'medium', '--out', MODEL, '--variants', Object.keys(MEDIUM_VARIANTS).join(','), '--save-checkpoint', TORCH_MODEL], {
+    // The reference's own graph (fp32, int8) and the same weights with the span head factored.
+    execFileSync(PY, [`${ROOT}models/build_random_model.py`, '--preset', 'medium', '--out', MODEL, '--variants', PROJECT_VARIANTS.join(','), '--save-checkpoint', TORCH_MODEL], {
       stdio: 'inherit',
     });
   }
 }
-
-/**
- * The benchmark model's files: the reference's own graph (fp32, int8) and the same weights with
- * the span head factored (models/gliner_tools/factored_head.py), which only ours is timed on.
- */
-const MEDIUM_VARIANTS = { fp32: 'model.onnx', int8: 'model_int8.onnx', factored: 'model_factored.onnx', factored_int8: 'model_factored_int8.onnx' } as const;
-/** The shipped folder's variants, each timed for ours and for the reference on the same file. */
-const SHIPPED_VARIANTS = MEDIUM_VARIANTS;
 
 function writeCorpus(name: string, articles: readonly Article[]): { path: string; words: number; texts: number } {
   const path = `${OUT}${name}.jsonl`;
@@ -171,7 +165,7 @@ async function main(): Promise<void> {
   if (STAGES.has('h2h')) {
     const n = RUNS_PER_ROUND;
     // A BENCH_MODEL folder without the factored files (another export) is timed on the rest.
-    const hasFactored = ['factored', 'factored_int8'].every((v) => existsSync(`${MODEL}/onnx/${MEDIUM_VARIANTS[v as 'factored']}`));
+    const hasFactored = (['factored', 'factored_int8'] as const).every((v) => existsSync(`${MODEL}/onnx/${ONNX_VARIANTS[v]}`));
     const runs = interleaved(ROUNDS, [
       ['ref-onnx-fp32-b1', () => reference(h2h, 'onnx', 'onnx/model.onnx', 1, n)],
       ['ours-fp32-b1', () => ours(h2h, 'fp32', 1, ['--warmup-texts', warmupTexts(1)], n)],
@@ -182,7 +176,7 @@ async function main(): Promise<void> {
       ['ours-int8-b8', () => ours(h2h, 'int8', 8, ['--warmup-texts', warmupTexts(8)], n)],
       ...(hasFactored ? [
         // The reference on the same factored file: what the graph gains either engine.
-        ['ref-onnx-factored-b1', () => reference(h2h, 'onnx', `onnx/${MEDIUM_VARIANTS.factored}`, 1, n)],
+        ['ref-onnx-factored-b1', () => reference(h2h, 'onnx', `onnx/${ONNX_VARIANTS.factored}`, 1, n)],
         ['ours-factored-b1', () => ours(h2h, 'factored', 1, ['--warmup-texts', warmupTexts(1)], n)],
         ['ours-factored_int8-b1', () => ours(h2h, 'factored_int8', 1, ['--warmup-texts', warmupTexts(1)], n)],
         ['ours-factored_int8-b8', () => ours(h2h, 'factored_int8', 8, ['--warmup-texts', warmupTexts(8)], n)],
@@ -206,8 +200,8 @@ async function main(): Promise<void> {
     // Only the variants present: the repository ships one; models/train.sh writes them all.
     const n = RUNS_PER_ROUND;
     const configs: Array<readonly [string, () => Record<string, unknown>]> = [];
-    for (const [variant, name] of Object.entries(SHIPPED_VARIANTS)) {
-      const file = `onnx/${name}`;
+    for (const variant of PROJECT_VARIANTS) {
+      const file = `onnx/${ONNX_VARIANTS[variant]}`;
       if (!existsSync(`${SHIPPED}/${file}`)) continue;
       configs.push([`shipped-ref-${variant}-b1`, () => reference(h2h, 'onnx', file, 1, n, SHIPPED)]);
       configs.push([`shipped-ours-${variant}-b1`, () => ours(h2h, variant, 1, ['--warmup-texts', warmupTexts(1)], n, 1, THREADS, SHIPPED)]);

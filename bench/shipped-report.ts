@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { cpuInfo } from '../src/cpu-info.js';
+import { PROJECT_VARIANTS } from '../src/gliner/model-dir.js';
 import { agreement, referenceToUtf16, type AnyEntity } from './compare.js';
 import { section, writeSection } from './report-file.js';
 import type { BenchResults, Measurement } from './report.js';
@@ -36,7 +37,7 @@ export function shippedSection(r: BenchResults, model: string): string {
     '',
   );
   L.push('| engine | variant | batch | words/s | ratio to the reference, same variant | same entities as the reference (batch 1) |', '|---|---|---|---|---|---|');
-  for (const variant of ['fp32', 'factored', 'int8', 'factored_int8']) {
+  for (const variant of PROJECT_VARIANTS) {
     const ref = byName.get(`shipped-ref-${variant}-b1`);
     if (ref === undefined) continue;
     const base = wps(ref)!;

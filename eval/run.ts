@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { GlinerEngine } from '../src/inference/engine.js';
 import type { WindowOptions } from '../src/core/types.js';
 import { splitWords } from '../src/gliner/words.js';
-import { mostExactVariant, ONNX_VARIANTS, type OnnxVariant } from '../src/gliner/model-dir.js';
+import { mostExactVariant, ONNX_VARIANTS, PROJECT_VARIANTS, type ProjectVariant } from '../src/gliner/model-dir.js';
 import { DEV_SET, TEST_SETS, loadSet, type EvalSet } from './datasets.js';
 import { Scorer, scores, wordIndexAt, type Counts, type Span } from './metrics.js';
 import { writeEvaluation, type SystemResult, type EvalResults, type TuningRow } from './report.js';
@@ -42,9 +42,7 @@ function log(msg: string): void {
 
 type Scored = Span & { score: number };
 
-/** Most exact first (src/gliner/model-dir.ts): the primary variant is the first the folder has. */
-const VARIANTS = ['fp32', 'factored', 'int8', 'factored_int8'] as const satisfies readonly OnnxVariant[];
-type Variant = (typeof VARIANTS)[number];
+type Variant = ProjectVariant;
 const hasVariant = (v: Variant): boolean => existsSync(`${MODEL}/onnx/${ONNX_VARIANTS[v]}`);
 /**
  * The variant every system runs on: fp32 when the folder has it (a training output), else the
@@ -53,10 +51,8 @@ const hasVariant = (v: Variant): boolean => existsSync(`${MODEL}/onnx/${ONNX_VAR
  */
 function primaryVariant(): Variant {
   const found = mostExactVariant(MODEL);
-  if (found === undefined || !(VARIANTS as readonly string[]).includes(found)) {
-    throw new Error(`${MODEL} has none of ${VARIANTS.map((v) => `onnx/${ONNX_VARIANTS[v]}`).join(', ')}`);
-  }
-  return found as Variant;
+  if (found === undefined) throw new Error(`${MODEL} has none of ${PROJECT_VARIANTS.map((v) => `onnx/${ONNX_VARIANTS[v]}`).join(', ')}`);
+  return found;
 }
 
 /** Ours, in-process, one predict call per group of texts. */
@@ -161,7 +157,7 @@ async function evaluate(): Promise<void> {
     execFileSync('bash', [`${ROOT}models/setup.sh`], { stdio: 'inherit' });
   }
   const started = Date.now();
-  const extras = VARIANTS.filter((v) => v !== variant && hasVariant(v));
+  const extras = PROJECT_VARIANTS.filter((v) => v !== variant && hasVariant(v));
   log(`model ${MODEL}: every system runs the ${variant} variant${variant !== 'fp32' ? ' (no fp32 file here: no row against fp32)' : ''}; ` +
     `also scored: ${extras.length > 0 ? extras.join(', ') : 'no other variant'}`);
   // `main` is the primary variant; each extra variant present gets one "ours" row beside it.

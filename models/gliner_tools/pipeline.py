@@ -78,25 +78,28 @@ def write_folder(model: BaseGLiNER, out_dir: Path, variants: list[str],
 
     report: dict[str, Any] = {"tokenizer_files": tokenizer_files, "tokenizer_mode": tokenizer_mode,
                               "int8_per_channel": int8_per_channel}
+    def graph(name: str) -> Path:
+        """An fp32 graph derived from the checkpoint ("opt", "factored"), made once for it and its int8."""
+        path = onnx_dir / onnx_export.VARIANT_FILES[name]
+        if not path.exists():
+            if name == "opt":
+                report["opt_fused_ops"] = onnx_export.optimize_graph(fp32_path, path, config.get("encoder_config") or {})
+            else:
+                with factored_head.installed(model):
+                    shutil.rmtree(onnx_export.export_fp32(model, path), ignore_errors=True)
+        return path
+
     for variant in variants:
         target = onnx_dir / onnx_export.VARIANT_FILES[variant]
         if variant in ("int8", "uint8"):
             onnx_export.quantize_int8(fp32_path, target, signed=variant == "int8", per_channel=int8_per_channel)
         elif variant == "fp16":
             report["fp16_fp32_op_types"] = onnx_export.convert_fp16(fp32_path, target)
-        elif variant in ("opt", "opt_int8"):
-            opt_path = onnx_dir / onnx_export.VARIANT_FILES["opt"]
-            if not opt_path.exists():
-                report["opt_fused_ops"] = onnx_export.optimize_graph(fp32_path, opt_path, config.get("encoder_config") or {})
-            if variant == "opt_int8":
-                onnx_export.quantize_int8(opt_path, target, signed=True, per_channel=int8_per_channel)
-        elif variant in ("factored", "factored_int8"):
-            factored_path = onnx_dir / onnx_export.VARIANT_FILES["factored"]
-            if not factored_path.exists():
-                with factored_head.installed(model):
-                    shutil.rmtree(onnx_export.export_fp32(model, factored_path), ignore_errors=True)
-            if variant == "factored_int8":
-                onnx_export.quantize_int8(factored_path, target, signed=True, per_channel=int8_per_channel)
+        elif variant != "fp32":  # opt, opt_int8, factored, factored_int8
+            base, _, quantised = variant.partition("_")
+            path = graph(base)
+            if quantised:
+                onnx_export.quantize_int8(path, target, signed=True, per_channel=int8_per_channel)
     if verify:
         report["verification"] = onnx_export.verify_variants(
             model, onnx_dir, [v for v in variants if v != "fp32"], VERIFY_TEXTS, VERIFY_LABELS)

@@ -29,15 +29,19 @@ export const ONNX_VARIANTS = {
 
 export type OnnxVariant = keyof typeof ONNX_VARIANTS;
 
-/** fp32-exact first, then the quantised files: what a folder is best run with when no variant is named. */
-const EXACTNESS: readonly OnnxVariant[] = ['fp32', 'factored', 'int8', 'factored_int8'];
+/**
+ * The variants the project's own export writes (models/export_onnx.py, npm run train), fp32-exact
+ * first, then the quantised files: what a folder is best run with when no variant is named.
+ */
+export const PROJECT_VARIANTS = ['fp32', 'factored', 'int8', 'factored_int8'] as const satisfies readonly OnnxVariant[];
+export type ProjectVariant = (typeof PROJECT_VARIANTS)[number];
 
 /**
  * The most exact of the project's variants present in `dir/onnx/` (fp32, factored, int8,
  * factored_int8), or undefined. A training output has them all; the shipped model folder one.
  */
-export function mostExactVariant(dir: string): OnnxVariant | undefined {
-  return EXACTNESS.find((v) => existsSync(join(dir, 'onnx', ONNX_VARIANTS[v])));
+export function mostExactVariant(dir: string): ProjectVariant | undefined {
+  return PROJECT_VARIANTS.find((v) => existsSync(join(dir, 'onnx', ONNX_VARIANTS[v])));
 }
 
 /** Resolved paths of a model folder. */

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GlinerEngine } from '../../src/inference/engine.js';
 import { encodeBatch } from '../../src/gliner/encode.js';
 import { loadModel, type LoadedModel } from '../../src/gliner/model.js';
-import { ONNX_VARIANTS } from '../../src/gliner/model-dir.js';
+import { ONNX_VARIANTS, type ProjectVariant } from '../../src/gliner/model-dir.js';
 import { windowInput } from '../../src/gliner/preprocess.js';
 import {
   FIXTURES,
@@ -65,7 +65,7 @@ interface Suite {
    * head factored (models/gliner_tools/factored_head.py): the fp32 one is held to the reference's
    * fp32 golden on model.onnx, its int8 to the reference run on that same file.
    */
-  variant: 'fp32' | 'int8' | 'factored' | 'factored_int8';
+  variant: ProjectVariant;
   /** fp32 and factored: the committed golden (the reference on model.onnx). */
   golden?: string;
   /** int8: committed goldens by kernel family (test/helpers/cpu-family.ts; models/make_fixtures.sh). */
