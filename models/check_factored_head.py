@@ -5,7 +5,9 @@ Builds the ``tiny-span`` random model (offline, seeded), makes a training batch 
 different lengths with different label counts (so words and labels are padded), and runs the
 reference forward and the factored one (``gliner_tools/factored_head.py``) in training mode from
 the same torch seed: dropout masks are drawn in the same order with the same shapes, so the two
-must agree up to float summation order. Exits 1 with the worst differences if they do not.
+must agree up to float summation order. Also checks the export's other rewrite, DeBERTa's
+relative-position gathers through shared flat indexes (``gliner_tools/deberta_relpos.py``): in eval
+mode its logits must be the reference's bit for bit. Exits 1 with the worst differences if not.
 
     models/.venv/bin/python models/check_factored_head.py [--seed 20240601] [--json]
 """
@@ -42,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     env.configure(offline=True)
     import torch
 
-    from gliner_tools import construct, factored_head, presets
+    from gliner_tools import construct, deberta_relpos, factored_head, presets
 
     tokenizer = construct.load_tokenizer(env.REPO_ROOT / "test/fixtures/tokenizer")
     model = construct.build_random(presets.PRESETS["tiny-span"], tokenizer, args.seed)
@@ -81,6 +83,16 @@ def main(argv: list[str] | None = None) -> int:
     ok = (ref_logits.shape == fac_logits.shape and logit_diff <= LOGIT_TOL
           and abs(float(ref_loss) - float(fac_loss)) <= 1e-4 * max(1.0, abs(float(ref_loss)))
           and set(ref_grads) == set(fac_grads) and worst[0][1] <= GRAD_REL_TOL)
+    # The relative-position rewrite, eval mode: it only reads the same elements another way.
+    model.train(False)
+    inference = {k: v for k, v in batch.items() if k != "labels"}
+    with torch.no_grad():
+        plain = model.model(**inference).logits
+        with deberta_relpos.installed(model) as rewritten:
+            shared = model.model(**inference).logits
+    report["relpos_rewritten"] = rewritten
+    report["relpos_bit_identical"] = bool(torch.equal(plain, shared))
+    ok = ok and rewritten and report["relpos_bit_identical"]
     report["ok"] = ok
     print(json.dumps(report) if args.json else "\n".join(f"{k}: {v}" for k, v in report.items()))
     return 0 if ok else 1

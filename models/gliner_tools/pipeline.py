@@ -8,7 +8,7 @@ from typing import Any
 
 from gliner.model import BaseGLiNER
 
-from . import factored_head, model_folder, onnx_export
+from . import deberta_relpos, factored_head, model_folder, onnx_export
 
 VERIFY_TEXTS = [
     "Angela Merkel visited the Volkswagen plant in Wolfsburg on 3 March 2021.",
@@ -85,7 +85,9 @@ def write_folder(model: BaseGLiNER, out_dir: Path, variants: list[str],
             if name == "opt":
                 report["opt_fused_ops"] = onnx_export.optimize_graph(fp32_path, path, config.get("encoder_config") or {})
             else:
-                with factored_head.installed(model):
+                # Graph rewrites that keep the logits: the span head factored, and on DeBERTa encoders
+                # the relative-position gathers read through shared flat indexes (deberta_relpos.py).
+                with factored_head.installed(model), deberta_relpos.installed(model):
                     shutil.rmtree(onnx_export.export_fp32(model, path), ignore_errors=True)
         return path
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GlinerEngine } from '../../src/inference/engine.js';
 import { encodeBatch } from '../../src/gliner/encode.js';
 import { loadModel, type LoadedModel } from '../../src/gliner/model.js';
-import { ONNX_VARIANTS, type ProjectVariant } from '../../src/gliner/model-dir.js';
+import { mostExactVariant, ONNX_VARIANTS, type ProjectVariant } from '../../src/gliner/model-dir.js';
 import { windowInput } from '../../src/gliner/preprocess.js';
 import {
   FIXTURES,
@@ -158,10 +158,10 @@ describe('parity corpus', () => {
 for (const suite of SUITES) {
   const dir = suite.dir;
   const window = { windowMaxTokens: referenceMaxTokens(dir) };
-  // The repository ships the trained model as int8 only (size); its fp32 file exists after
-  // models/train.sh. Without it the fp32 suite still proves the feeds, through the int8 session.
+  // The repository ships the trained model as one quantised file (size); its fp32 file exists after
+  // models/train.sh. Without it the fp32 suite still proves the feeds, through the file it has.
   const fp32Missing = suite.golden !== undefined && !existsSync(`${dir}/onnx/${ONNX_VARIANTS[suite.variant]}`);
-  const loadVariant = fp32Missing ? 'int8' : suite.variant;
+  const loadVariant = fp32Missing ? (mostExactVariant(dir) ?? suite.variant) : suite.variant;
   describe(`parity ${suite.name}`, { timeout: 600_000 }, () => {
     let goldens: GoldenCase[] = [];
     let reference: Int8Reference | undefined;
