@@ -13,10 +13,11 @@
 #
 # Seeded: a rerun gives the same data order and initial weights; CPU float arithmetic makes the
 # final weights equal only up to noise. Both stages train through the factored span head (same model
-# and gradients, 1.5x faster steps: 2.25 vs 3.45 s per step on the same batches, Intel Xeon, 2 cores);
-# on 2 cores that projects to stage 1 ~57 min, stage 2 ~38 min, export 2 min (reference head: ~86 + 58;
-# the last end-to-end run, 2026-12-03 with the reference head on another Intel Xeon: 76 + 52 min).
-# The shipped models/gliner-news-minilm-l6 is this folder with only the variant named in its card.
+# and gradients, 1.5x faster steps than the reference head on the same batches). Last end-to-end run,
+# 2026-12-08, Intel Xeon (AMX), 2 cores, nothing else running: stage 1 40.3 min, stage 2 24.8 min,
+# export 10 s, 65.5 min in all (2026-12-03 with the reference head: 76 + 52 min).
+# The shipped models/gliner-news-minilm-l6 is this folder with only the variant named in its card,
+# copied by models/ship_model.py (npm run eval first: it scores every variant).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=../shared/data/ner
