@@ -29,6 +29,8 @@ export interface EvalResults {
   variant: string;
   /** The folder's other variants, each scored in an "ours <variant>" row (absent in older results). */
   extraVariants?: string[];
+  /** Windows per inference batch for ours (absent in older results, which ran 8). */
+  batch?: number;
   data: string;
   quick: boolean;
   boundaryWords: number;
@@ -69,7 +71,7 @@ export function writeEvaluation(r: EvalResults, path: string): void {
   L.push(
     `Written by \`npm run eval\` on ${r.date} (${r.minutes.toFixed(0)} min, ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores). ` +
       `Model: \`${r.model}\`, ${r.variant} variant${r.variant !== 'fp32' ? ' (the folder has no `model.onnx`, so there is no row on the reference\'s fp32 graph)' : ''}` +
-      `${(r.extraVariants ?? []).length > 0 ? `; the rows "ours <variant>" run the folder's other files (${r.extraVariants!.map((v) => `\`${v}\``).join(', ')}) with the defaults` : ''}. Scores are micro precision / recall / F1 in %, exact span and label, on held-out test splits ` +
+      `${(r.extraVariants ?? []).length > 0 ? `; the rows "ours <variant>" run the folder's other files (${r.extraVariants!.map((v) => `\`${v}\``).join(', ')}) with the defaults` : ''}; ours ran ${r.batch ?? 8} window${(r.batch ?? 8) === 1 ? '' : 's'} per batch${r.batch === 1 ? ' (the service\'s CPU default; dynamic int8 quantises a batch\'s activations together, so its scores depend on it)' : ''}. Scores are micro precision / recall / F1 in %, exact span and label, on held-out test splits ` +
       '(never trained on). Every system ran on the same model folder in the same run; the reference is the `gliner` package as ' +
       'its users call it, `predict_entities` on the whole text (beyond `max_len` words it keeps only the beginning).',
     '',

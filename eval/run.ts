@@ -2,7 +2,7 @@
  * `npm run eval`: entity quality of a model folder on held-out data, ours against the
  * reference `gliner` on the same model in the same run, written to EVALUATION.md.
  *
- *   npm run eval -- [--data ../shared/data/ner] [--model models/gliner-news-minilm-l6] [--quick] [--only gum,uner]
+ *   npm run eval -- [--data ../shared/data/ner] [--model models/gliner-news-minilm-l6] [--quick] [--only gum,uner] [--batch 1]
  *
  * Every system is run once at the lowest threshold (0.3); the scores at 0.5 and 0.7 keep
  * the entities above them. That is exact for flat greedy decoding: a span is kept iff no
@@ -13,6 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { GlinerEngine } from '../src/inference/engine.js';
 import type { WindowOptions } from '../src/core/types.js';
+import { DEFAULT_BATCH_MAX_ITEMS } from '../src/core/defaults.js';
 import { splitWords } from '../src/gliner/words.js';
 import { mostExactVariant, ONNX_VARIANTS, PROJECT_VARIANTS, type ProjectVariant } from '../src/gliner/model-dir.js';
 import { DEV_SET, TEST_SETS, loadSet, type EvalSet } from './datasets.js';
@@ -31,6 +32,13 @@ function arg(name: string, fallback: string): string {
   return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
 }
 const QUICK = process.argv.includes('--quick');
+/**
+ * Windows per inference batch for ours: the service's CPU default unless --batch says otherwise.
+ * fp32 results do not depend on it; dynamic int8 quantises each batch's activations together,
+ * so its rows are what the service gives only at the service's batch size.
+ */
+const BATCH = Number(arg('batch', String(DEFAULT_BATCH_MAX_ITEMS.cpu)));
+if (!Number.isInteger(BATCH) || BATCH < 1) throw new Error(`--batch must be a positive integer, not ${arg('batch', '')}`);
 const DATA = arg('data', `${ROOT}../shared/data/ner`);
 const MODEL = arg('model', `${ROOT}models/gliner-news-minilm-l6`);
 /** --only gum,wnut: just the sets whose file name contains one of these (EVALUATION.md untouched). */
@@ -161,9 +169,9 @@ async function evaluate(): Promise<void> {
   log(`model ${MODEL}: every system runs the ${variant} variant${variant !== 'fp32' ? ' (no fp32 file here: no row against fp32)' : ''}; ` +
     `also scored: ${extras.length > 0 ? extras.join(', ') : 'no other variant'}`);
   // `main` is the primary variant; each extra variant present gets one "ours" row beside it.
-  const main = await GlinerEngine.load(MODEL, { executionProvider: 'cpu', variant, batchMaxItems: 8 });
+  const main = await GlinerEngine.load(MODEL, { executionProvider: 'cpu', variant, batchMaxItems: BATCH });
   const others: Array<[Variant, GlinerEngine]> = [];
-  for (const v of extras) others.push([v, await GlinerEngine.load(MODEL, { executionProvider: 'cpu', variant: v, batchMaxItems: 8 })]);
+  for (const v of extras) others.push([v, await GlinerEngine.load(MODEL, { executionProvider: 'cpu', variant: v, batchMaxItems: BATCH })]);
   const tuning = await tune(main);
   // The dev set's best window setting (highest F1; ties: the earlier, larger-overlap-last grid order).
   const best = tuning.reduce((x, y) => (f1(y.total) > f1(x.total) ? y : x)).window;
@@ -177,6 +185,7 @@ async function evaluate(): Promise<void> {
     model: MODEL.replace(ROOT, ''),
     variant,
     extraVariants: extras,
+    batch: BATCH,
     data: DATA,
     quick: QUICK,
     boundaryWords: BOUNDARY_WORDS,
