@@ -30,6 +30,7 @@ VARIANT_FILES = {
     "int8": "model_int8.onnx",
     "factored": "model_factored.onnx",
     "factored_int8": "model_factored_int8.onnx",
+    "factored_mixed": "model_factored_mixed.onnx",
 }
 """The variants ``models/train.sh`` exports (their names as ``MODEL_VARIANT`` spells them)."""
 

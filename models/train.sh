@@ -7,7 +7,8 @@
 # 2. Stage 1: a fresh GLiNER span head on all-MiniLM-L6-v2, 1,500 steps (models/train.py defaults).
 # 3. Stage 2: 1,000 more steps from stage 1 with a new data order and lower learning rates.
 # 4. Export fp32 + int8 (per-channel weight scales) and the same two with the span head factored
-#    (factored, factored_int8: same logits, less work; gliner_tools/factored_head.py) with the
+#    (factored, factored_int8: same logits, less work; gliner_tools/factored_head.py), plus
+#    factored_mixed (the factored graph, encoder fp32, the rest int8) with the
 #    project's ONNX tooling, and write the model card and both stages' training records
 #    (hyper-parameters, curves) into the folder.
 #
@@ -41,7 +42,7 @@ echo "[train.sh] stage 2 -> $OUT/stage2"
 
 MODEL="$OUT/gliner-news-minilm-l6"
 echo "[train.sh] export -> $MODEL"
-"$PY" models/export_onnx.py "$OUT/stage2/checkpoint" --out "$MODEL" --variants fp32,int8,factored,factored_int8 --int8-per-channel
+"$PY" models/export_onnx.py "$OUT/stage2/checkpoint" --out "$MODEL" --variants fp32,int8,factored,factored_int8,factored_mixed --int8-per-channel
 mkdir -p "$MODEL/training"
 for stage in stage1 stage2; do
   cp "$OUT/$stage/TRAINING.json" "$MODEL/training/$stage.json"

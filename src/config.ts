@@ -30,7 +30,7 @@ const ModelSchema = z
   .object({
     /** Model folder (Hugging Face layout). Required by `run` and `extract`. */
     dir: optionalString,
-    /** ONNX variant: fp32, fp16, int8, uint8, quantized, q4, q4f16, bnb4, opt, opt_int8, factored, factored_int8, or a file name. */
+    /** ONNX variant: fp32, fp16, int8, uint8, quantized, q4, q4f16, bnb4, opt, opt_int8, factored, factored_int8, factored_mixed, or a file name. */
     variant: z.string().min(1).default('fp32'),
     /** Name reported in `enrichment.model`; the folder name when unset. */
     name: optionalString,

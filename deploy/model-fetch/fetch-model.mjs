@@ -44,6 +44,7 @@ export const ONNX_VARIANTS = {
   opt_int8: 'model_opt_int8.onnx',
   factored: 'model_factored.onnx',
   factored_int8: 'model_factored_int8.onnx',
+  factored_mixed: 'model_factored_mixed.onnx',
 };
 const REQUIRED = ['gliner_config.json', 'tokenizer.json', 'tokenizer_config.json'];
 /** Present in the published exports but not read by the engine: a 404 is not an error. */

@@ -58,7 +58,7 @@ def write_folder(model: BaseGLiNER, out_dir: Path, variants: list[str],
     wrote with ``save_pretrained`` (the case for checkpoints that ship none).
     """
     if any(v.startswith("factored") for v in variants) and not factored_head.supports(model):
-        raise ValueError(f"variants factored/factored_int8 need a span model with span_mode markerV0; "
+        raise ValueError(f"variants factored/factored_int8/factored_mixed need a span model with span_mode markerV0; "
                          f"this is {type(model.model).__name__} / {getattr(model.config, 'span_mode', None)}")
     out_dir.mkdir(parents=True, exist_ok=True)
     clean_outputs(out_dir)
@@ -97,11 +97,12 @@ def write_folder(model: BaseGLiNER, out_dir: Path, variants: list[str],
             onnx_export.quantize_int8(fp32_path, target, signed=variant == "int8", per_channel=int8_per_channel)
         elif variant == "fp16":
             report["fp16_fp32_op_types"] = onnx_export.convert_fp16(fp32_path, target)
-        elif variant != "fp32":  # opt, opt_int8, factored, factored_int8
+        elif variant != "fp32":  # opt, opt_int8, factored, factored_int8, factored_mixed
             base, _, quantised = variant.partition("_")
             path = graph(base)
             if quantised:
-                onnx_export.quantize_int8(path, target, signed=True, per_channel=int8_per_channel)
+                onnx_export.quantize_int8(path, target, signed=True, per_channel=int8_per_channel,
+                                          encoder_fp32=quantised == "mixed")
     if verify:
         report["verification"] = onnx_export.verify_variants(
             model, onnx_dir, [v for v in variants if v != "fp32"], VERIFY_TEXTS, VERIFY_LABELS)

@@ -25,20 +25,25 @@ export const ONNX_VARIANTS = {
    */
   factored: 'model_factored.onnx',
   factored_int8: 'model_factored_int8.onnx',
+  /**
+   * The factored graph with the encoder's MatMuls kept fp32 and the rest dynamic int8 (word
+   * embeddings, bi-LSTM, span head, prompt projection): models/export_onnx.py --variants factored_mixed.
+   */
+  factored_mixed: 'model_factored_mixed.onnx',
 } as const;
 
 export type OnnxVariant = keyof typeof ONNX_VARIANTS;
 
 /**
  * The variants the project's own export writes (models/export_onnx.py, npm run train), fp32-exact
- * first, then the quantised files: what a folder is best run with when no variant is named.
+ * first, then by how much is quantised: what a folder is best run with when no variant is named.
  */
-export const PROJECT_VARIANTS = ['fp32', 'factored', 'int8', 'factored_int8'] as const satisfies readonly OnnxVariant[];
+export const PROJECT_VARIANTS = ['fp32', 'factored', 'factored_mixed', 'int8', 'factored_int8'] as const satisfies readonly OnnxVariant[];
 export type ProjectVariant = (typeof PROJECT_VARIANTS)[number];
 
 /**
- * The most exact of the project's variants present in `dir/onnx/` (fp32, factored, int8,
- * factored_int8), or undefined. A training output has them all; the shipped model folder one.
+ * The most exact of the project's variants present in `dir/onnx/` (fp32, factored, factored_mixed,
+ * int8, factored_int8), or undefined. A training output has them all; the shipped model folder one.
  */
 export function mostExactVariant(dir: string): ProjectVariant | undefined {
   return PROJECT_VARIANTS.find((v) => existsSync(join(dir, 'onnx', ONNX_VARIANTS[v])));

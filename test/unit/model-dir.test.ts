@@ -17,10 +17,11 @@ describe('mostExactVariant', () => {
     return dir;
   }
 
-  it('prefers fp32, then the factored fp32 graph, then int8, then factored int8', () => {
-    const all = ['fp32', 'factored', 'int8', 'factored_int8'] as const;
+  it('prefers fp32, then the factored fp32 graph, then its mixed int8, then int8, then factored int8', () => {
+    const all = ['fp32', 'factored', 'factored_mixed', 'int8', 'factored_int8'] as const;
     expect(mostExactVariant(folder(...all.map((v) => ONNX_VARIANTS[v])))).toBe('fp32');
     expect(mostExactVariant(folder(ONNX_VARIANTS.factored, ONNX_VARIANTS.int8, ONNX_VARIANTS.factored_int8))).toBe('factored');
+    expect(mostExactVariant(folder(ONNX_VARIANTS.factored_mixed, ONNX_VARIANTS.int8, ONNX_VARIANTS.factored_int8))).toBe('factored_mixed');
     expect(mostExactVariant(folder(ONNX_VARIANTS.int8, ONNX_VARIANTS.factored_int8))).toBe('int8');
     expect(mostExactVariant(folder(ONNX_VARIANTS.factored_int8))).toBe('factored_int8');
   });
