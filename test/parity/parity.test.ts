@@ -82,7 +82,7 @@ interface Suite {
 const INT8_TRAINED_AGREEMENT_MIN = 0.7;
 const TRAINED = `${REPO}models/gliner-news-minilm-l6`;
 /** The quantised file the repository ships for it (models/ship_model.py) and its golden files' stem. */
-const TRAINED_INT8: ProjectVariant = existsSync(`${TRAINED}/onnx/${ONNX_VARIANTS.factored_int8}`) ? 'factored_int8' : 'int8';
+const TRAINED_INT8: ProjectVariant = (['factored_mixed', 'factored_int8', 'int8'] as const).find((v) => existsSync(`${TRAINED}/onnx/${ONNX_VARIANTS[v]}`)) ?? 'int8';
 const TRAINED_STEM = `golden-news-minilm-${TRAINED_INT8.replace('_', '-')}`;
 
 /**
