@@ -6,7 +6,7 @@ different lengths with different label counts (so words and labels are padded), 
 reference forward and the factored one (``gliner_tools/factored_head.py``) in training mode from
 the same torch seed: dropout masks are drawn in the same order with the same shapes, so the two
 must agree up to float summation order. Also checks the export's other rewrite, DeBERTa's
-relative-position gathers through shared flat indexes (``gliner_tools/deberta_relpos.py``): in eval
+relative-position indexes shared by all layers (``gliner_tools/deberta_relpos.py``): in eval
 mode its logits must be the reference's bit for bit. Exits 1 with the worst differences if not.
 
     models/.venv/bin/python models/check_factored_head.py [--seed 20240601] [--json]

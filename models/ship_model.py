@@ -23,19 +23,11 @@ import json
 import shutil
 from pathlib import Path
 
-from gliner_tools.model_folder import describe_files, sha256_file
+from gliner_tools.env import TOKENIZER_FILES
+from gliner_tools.model_folder import VARIANT_FILES, sha256_file, write_build_info
 
-VARIANT_FILES = {
-    "fp32": "model.onnx",
-    "int8": "model_int8.onnx",
-    "factored": "model_factored.onnx",
-    "factored_int8": "model_factored_int8.onnx",
-    "factored_mixed": "model_factored_mixed.onnx",
-}
-"""The variants ``models/train.sh`` exports (their names as ``MODEL_VARIANT`` spells them)."""
-
-COPIED = ("gliner_config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
-          "added_tokens.json", "spm.model")
+COPIED = ("gliner_config.json", *TOKENIZER_FILES)
+"""What a model folder holds besides ``onnx/``, ``training/``, the card and ``BUILD_INFO.json``."""
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -77,10 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     info["shipped_variant"] = args.variant
     info["not_shipped"] = not_shipped
     info["not_shipped_reason"] = args.reason
-    info["files"] = describe_files(dst)
-    info["files"].pop("README.md", None)  # the card is edited by hand; its hash would only go stale
-    (dst / "BUILD_INFO.json").write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    for name, entry in info["files"].items():
+    # The card is edited by hand; its hash would only go stale.
+    written = write_build_info(dst, info, skip=["README.md"])
+    for name, entry in json.loads(written.read_text(encoding="utf-8"))["files"].items():
         print(f"[ship] {name}: {entry.get('bytes', 0):,} bytes  sha256 {entry['sha256']}")
     print(f"[ship] {dst}: {chosen} shipped; not shipped: {', '.join(not_shipped) or 'none'}")
     return 0

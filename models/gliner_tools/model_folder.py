@@ -25,6 +25,21 @@ from typing import Any
 
 from .env import TOKENIZER_FILES
 
+VARIANT_FILES: dict[str, str] = {
+    "fp32": "model.onnx",
+    "int8": "model_int8.onnx",
+    "uint8": "model_uint8.onnx",
+    "fp16": "model_fp16.onnx",
+    "opt": "model_opt.onnx",
+    "opt_int8": "model_opt_int8.onnx",
+    "factored": "model_factored.onnx",
+    "factored_int8": "model_factored_int8.onnx",
+    # The factored graph with the encoder's MatMuls left fp32 and the rest dynamic int8 (head,
+    # prompt projection, word embeddings): see ``onnx_export.quantize_int8``'s ``encoder_fp32``.
+    "factored_mixed": "model_factored_mixed.onnx",
+}
+"""Variant name -> file name under ``onnx/`` (the onnx-community naming)."""
+
 REQUIRED_CONFIG_FIELDS = (
     "span_mode", "max_width", "max_len", "ent_token", "sep_token", "class_token_index",
     "words_splitter_type", "vocab_size", "model_name", "embed_ent_token", "hidden_size",
@@ -90,10 +105,13 @@ def describe_files(out_dir: Path) -> dict[str, dict[str, Any]]:
     return files
 
 
-def write_build_info(out_dir: Path, info: dict[str, Any]) -> Path:
-    """Write ``BUILD_INFO.json`` (deterministic: no timestamps or host names)."""
+def write_build_info(out_dir: Path, info: dict[str, Any], skip: Iterable[str] = ()) -> Path:
+    """Write ``BUILD_INFO.json`` (deterministic: no timestamps or host names); ``skip``: files not listed."""
     info = dict(info)
-    info["files"] = describe_files(out_dir)
+    files = describe_files(out_dir)
+    for name in skip:
+        files.pop(name, None)
+    info["files"] = files
     path = out_dir / "BUILD_INFO.json"
     path.write_text(json.dumps(info, indent=2, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8")
     return path

@@ -38,20 +38,9 @@ import onnx
 import onnxruntime as ort
 from gliner.model import BaseGLiNER
 
-VARIANT_FILES: dict[str, str] = {
-    "fp32": "model.onnx",
-    "int8": "model_int8.onnx",
-    "uint8": "model_uint8.onnx",
-    "fp16": "model_fp16.onnx",
-    "opt": "model_opt.onnx",
-    "opt_int8": "model_opt_int8.onnx",
-    "factored": "model_factored.onnx",
-    "factored_int8": "model_factored_int8.onnx",
-    # The factored graph with the encoder's MatMuls left fp32 and the rest dynamic int8 (head,
-    # prompt projection, word embeddings): see quantize_int8's ``encoder_fp32``.
-    "factored_mixed": "model_factored_mixed.onnx",
-}
-"""Variant name -> file name under ``onnx/`` (the onnx-community naming)."""
+from . import model_folder
+
+VARIANT_FILES = model_folder.VARIANT_FILES
 
 OPSET = 19
 

@@ -86,7 +86,7 @@ def write_folder(model: BaseGLiNER, out_dir: Path, variants: list[str],
                 report["opt_fused_ops"] = onnx_export.optimize_graph(fp32_path, path, config.get("encoder_config") or {})
             else:
                 # Graph rewrites that keep the logits: the span head factored, and on DeBERTa encoders
-                # the relative-position gathers read through shared flat indexes (deberta_relpos.py).
+                # the relative-position indexes expanded once for all layers (deberta_relpos.py).
                 with factored_head.installed(model), deberta_relpos.installed(model):
                     shutil.rmtree(onnx_export.export_fp32(model, path), ignore_errors=True)
         return path
